@@ -1,0 +1,71 @@
+namespace TraceProf.Profiles;
+
+/// <summary>
+/// The neutral profile model every parser produces and every encoder reads: sample types, interned frames,
+/// and aggregated samples. It knows nothing of EventPipe or of any output format.
+/// </summary>
+public sealed class Profile
+{
+    internal Profile(
+        IReadOnlyList<SampleType> sampleTypes,
+        int defaultSampleTypeIndex,
+        SampleType periodType,
+        long period,
+        DateTimeOffset startTime,
+        TimeSpan duration,
+        IReadOnlyList<ProfileFrame> frames,
+        IReadOnlyList<ProfileSample> samples,
+        IReadOnlyList<string> comments)
+    {
+        SampleTypes = sampleTypes;
+        DefaultSampleTypeIndex = defaultSampleTypeIndex;
+        PeriodType = periodType;
+        Period = period;
+        StartTime = startTime;
+        Duration = duration;
+        Frames = frames;
+        Samples = samples;
+        Comments = comments;
+    }
+
+    /// <summary>The value columns, in the order of <see cref="ProfileSample.Values"/>.</summary>
+    public IReadOnlyList<SampleType> SampleTypes { get; }
+
+    /// <summary>Index into <see cref="SampleTypes"/> of the column viewers show first.</summary>
+    public int DefaultSampleTypeIndex { get; }
+
+    /// <summary>What <see cref="Period"/> measures (for a CPU profile, <c>cpu/nanoseconds</c>).</summary>
+    public SampleType PeriodType { get; }
+
+    /// <summary>The sampling period in units of <see cref="PeriodType"/>; 0 when the profile is not periodic.</summary>
+    public long Period { get; }
+
+    /// <summary>When the capture started.</summary>
+    public DateTimeOffset StartTime { get; }
+
+    /// <summary>How long the capture ran.</summary>
+    public TimeSpan Duration { get; }
+
+    /// <summary>Every distinct frame, referenced by index from <see cref="ProfileSample.Stack"/>.</summary>
+    public IReadOnlyList<ProfileFrame> Frames { get; }
+
+    /// <summary>The aggregated samples.</summary>
+    public IReadOnlyList<ProfileSample> Samples { get; }
+
+    /// <summary>Free-text notes about how the profile was made (pprof <c>comment</c>).</summary>
+    public IReadOnlyList<string> Comments { get; }
+
+    /// <summary>Sums one value column over all samples.</summary>
+    /// <param name="sampleTypeIndex">Index into <see cref="SampleTypes"/>.</param>
+    /// <returns>The total.</returns>
+    public long Total(int sampleTypeIndex)
+    {
+        long total = 0;
+        foreach (var sample in Samples)
+        {
+            total += sample.Values[sampleTypeIndex];
+        }
+
+        return total;
+    }
+}

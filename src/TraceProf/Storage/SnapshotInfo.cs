@@ -1,0 +1,44 @@
+namespace TraceProf.Storage;
+
+/// <summary>The metadata row of a stored snapshot.</summary>
+public sealed record SnapshotInfo
+{
+    /// <summary>The snapshot id: 32 lower-case hex digits (a version-7 GUID, so ids sort by creation time).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The W3C trace id (32 lower-case hex) of the request the snapshot is stored under.</summary>
+    public required string TraceId { get; init; }
+
+    /// <summary>The span id (16 lower-case hex) of that request, if known.</summary>
+    public string? SpanId { get; init; }
+
+    /// <summary>What was captured: <c>cpu</c>, and later <c>allocs</c>, <c>contention</c>, …</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Why it was captured: <c>request</c> for an on-demand capture.</summary>
+    public string Trigger { get; init; } = "request";
+
+    /// <summary><c>complete</c>, or a word saying what is missing.</summary>
+    public string Status { get; init; } = "complete";
+
+    /// <summary>The service that captured it.</summary>
+    public required string ServiceName { get; init; }
+
+    /// <summary>The machine it ran on.</summary>
+    public required string HostName { get; init; }
+
+    /// <summary>When the capture started (UTC).</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>How long the capture ran.</summary>
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Number of distinct samples in the profile.</summary>
+    public long SampleCount { get; init; }
+
+    /// <summary>Size of the stored pprof in bytes (0 when absent). Filled in by the store.</summary>
+    public long ProfileBytes { get; init; }
+
+    /// <summary>Size of the stored nettrace in bytes (0 when absent). Filled in by the store.</summary>
+    public long NettraceBytes { get; init; }
+}
