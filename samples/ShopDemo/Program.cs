@@ -1,0 +1,61 @@
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using ShopDemo;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddTraceProf(); // the one line that enables TraceProf
+
+builder.Services.AddOpenTelemetry()
+    .ConfigureResource(resource => resource.AddService("shop"))
+    .WithTracing(tracing =>
+    {
+        tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+
+        // Export only when a collector is configured; the demo runs stand-alone otherwise.
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            tracing.AddOtlpExporter();
+        }
+    });
+
+builder.Services.AddSingleton<Catalog>();
+builder.Services.AddSingleton<PricingEngine>();
+builder.Services.AddSingleton<PaymentGateway>();
+builder.Services.AddHttpClient<ShopperSimulator>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ShopperSimulator>());
+
+var app = builder.Build();
+
+// Hand the trace id back to the caller, so a failed request can be looked up by it.
+app.Use((context, next) =>
+{
+    context.Response.OnStarting(() =>
+    {
+        if (System.Diagnostics.Activity.Current is { } activity)
+        {
+            context.Response.Headers["traceparent"] = activity.Id;
+        }
+
+        return Task.CompletedTask;
+    });
+    return next(context);
+});
+
+app.MapGet("/", () => Results.Text("ShopDemo: GET /products, GET /orders/quote?items=N, POST /orders?items=N. TraceProf: /debug/pprof/\n"));
+app.MapGet("/products", (Catalog catalog) => catalog.All);
+app.MapGet("/products/{sku}/stock", (string sku, Catalog catalog) =>
+    catalog.TryGet(sku, out var product) ? Results.Ok(new { sku, product.Stock }) : Results.NotFound());
+app.MapGet("/orders/quote", (int? items, PricingEngine pricing) =>
+{
+    var count = Math.Clamp(items ?? 20, 1, 500);
+    return Results.Ok(pricing.Quote(count));
+});
+app.MapPost("/orders", async (int? items, PricingEngine pricing, PaymentGateway payments, CancellationToken cancellationToken) =>
+{
+    var quote = pricing.Quote(Math.Clamp(items ?? 5, 1, 500));
+    var receipt = await payments.ChargeAsync(quote.Total, cancellationToken);
+    return Results.Created($"/orders/{receipt.OrderId}", new { receipt.OrderId, quote.Total, receipt.Status });
+});
+
+app.Run();

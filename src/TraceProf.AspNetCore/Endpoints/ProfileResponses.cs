@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using TraceProf.Encoding;
+using TraceProf.Profiles;
+using TraceProf.Storage;
+
+namespace TraceProf.AspNetCore.Endpoints;
+
+/// <summary>Writes a stored snapshot in any format, with the download and identification headers.</summary>
+internal static class ProfileResponses
+{
+    public const string SnapshotIdHeader = "X-TraceProf-Snapshot-Id";
+    public const string TraceIdHeader = "X-TraceProf-Trace-Id";
+
+    /// <summary>Answers with the snapshot; <paramref name="profile"/> saves decoding the stored pprof when the caller has it.</summary>
+    public static async Task WriteAsync(
+        HttpContext context,
+        ISnapshotStore store,
+        SnapshotInfo snapshot,
+        ProfileFormat format,
+        Profile? profile,
+        CancellationToken cancellationToken)
+    {
+        var artifact = format == ProfileFormat.Nettrace ? SnapshotArtifact.Nettrace : SnapshotArtifact.Pprof;
+        Stream? stored = null;
+        if (format is ProfileFormat.Pprof or ProfileFormat.Nettrace || profile is null)
+        {
+            stored = await store.OpenArtifactAsync(snapshot.Id, artifact, cancellationToken).ConfigureAwait(false);
+            if (stored is null)
+            {
+                await Problems.WriteAsync(
+                    context,
+                    StatusCodes.Status404NotFound,
+                    $"Snapshot {snapshot.Id} has no {(artifact == SnapshotArtifact.Nettrace ? "nettrace" : "profile")} file any more (removed by retention or never stored).").ConfigureAwait(false);
+                return;
+            }
+        }
+
+        await using (stored)
+        {
+            var response = context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = ProfileFormats.ContentType(format);
+            response.Headers.XContentTypeOptions = "nosniff";
+            response.Headers[SnapshotIdHeader] = snapshot.Id;
+            response.Headers[TraceIdHeader] = snapshot.TraceId;
+            var fileName = $"{snapshot.Kind}-{snapshot.StartedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{snapshot.Id[..12]}{ProfileFormats.FileExtension(format)}";
+            response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = fileName }.ToString();
+
+            if (format is ProfileFormat.Pprof or ProfileFormat.Nettrace)
+            {
+                response.ContentLength = stored!.Length;
+                await stored.CopyToAsync(response.Body, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            profile ??= PprofDecoder.Decode(stored!);
+
+            // The encoders write synchronously; buffer, then send, so Kestrel never sees synchronous IO.
+            using var buffer = new MemoryStream();
+            ProfileEncoder.Write(profile, format, buffer, $"{snapshot.ServiceName} {snapshot.Kind} {snapshot.Id}");
+            response.ContentLength = buffer.Length;
+            buffer.Position = 0;
+            await buffer.CopyToAsync(response.Body, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using TraceProf.Encoding;
+
+namespace TraceProf.AspNetCore.Endpoints;
+
+/// <summary>Validates query parameters; every failure carries a detail that says what is allowed.</summary>
+internal static class QueryParser
+{
+    private const int MaxEchoedLength = 40;
+
+    public static bool TryGetSeconds(HttpRequest request, TraceProfOptions options, out int seconds, out string? error)
+    {
+        seconds = options.DefaultCaptureSeconds;
+        if (!TryGetSingle(request, "seconds", out var raw, out error))
+        {
+            return false;
+        }
+
+        if (raw is null)
+        {
+            return true;
+        }
+
+        if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out seconds) || seconds < 1 || seconds > options.MaxCaptureSeconds)
+        {
+            error = $"seconds must be an integer from 1 to {options.MaxCaptureSeconds}; got '{Echo(raw)}'.";
+            return false;
+        }
+
+        return true;
+    }
+
+    public static bool TryGetFormat(HttpRequest request, out ProfileFormat format, out string? error)
+    {
+        format = ProfileFormat.Pprof;
+        if (!TryGetSingle(request, "format", out var raw, out error))
+        {
+            return false;
+        }
+
+        if (raw is null || ProfileFormats.TryParse(raw, out format))
+        {
+            return true;
+        }
+
+        error = $"format must be one of {string.Join(", ", ProfileFormats.Names)}; got '{Echo(raw)}'.";
+        return false;
+    }
+
+    public static bool TryGetTraceId(HttpRequest request, out string? traceId, out string? error)
+    {
+        if (!TryGetSingle(request, "traceId", out traceId, out error))
+        {
+            return false;
+        }
+
+        if (traceId is null || IsTraceId(traceId))
+        {
+            return true;
+        }
+
+        error = $"traceId must be a W3C trace id of 32 lower-case hex digits, not all zero; got '{Echo(traceId)}'.";
+        return false;
+    }
+
+    public static bool TryGetLimit(HttpRequest request, int max, out int limit, out string? error)
+    {
+        limit = 100;
+        if (!TryGetSingle(request, "limit", out var raw, out error))
+        {
+            return false;
+        }
+
+        if (raw is null)
+        {
+            return true;
+        }
+
+        if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > max)
+        {
+            error = $"limit must be an integer from 1 to {max}; got '{Echo(raw)}'.";
+            return false;
+        }
+
+        return true;
+    }
+
+    public static bool TryGetSince(HttpRequest request, out DateTimeOffset? since, out string? error)
+    {
+        since = null;
+        if (!TryGetSingle(request, "since", out var raw, out error))
+        {
+            return false;
+        }
+
+        if (raw is null)
+        {
+            return true;
+        }
+
+        if (!DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            error = $"since must be an ISO 8601 date and time such as 2026-01-31T12:00:00Z; got '{Echo(raw)}'.";
+            return false;
+        }
+
+        since = parsed;
+        return true;
+    }
+
+    public static bool TryGetKind(HttpRequest request, IReadOnlyCollection<string> kinds, out string? kind, out string? error)
+    {
+        if (!TryGetSingle(request, "kind", out kind, out error))
+        {
+            return false;
+        }
+
+        if (kind is null || kinds.Contains(kind))
+        {
+            return true;
+        }
+
+        error = $"kind must be one of {string.Join(", ", kinds)}; got '{Echo(kind)}'.";
+        return false;
+    }
+
+    public static bool IsTraceId(string value) =>
+        value.Length == 32 && IsLowerHex(value) && value.AsSpan().ContainsAnyExcept('0');
+
+    public static bool IsLowerHex(string value)
+    {
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiDigit(c) && c is not (>= 'a' and <= 'f'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static string Echo(string value) =>
+        value.Length <= MaxEchoedLength ? value : string.Concat(value.AsSpan(0, MaxEchoedLength), "…");
+
+    public static ActivityTraceId ParseTraceId(string traceId) => ActivityTraceId.CreateFromString(traceId);
+
+    private static bool TryGetSingle(HttpRequest request, string name, out string? value, out string? error)
+    {
+        value = null;
+        error = null;
+        var values = request.Query[name];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+
+        if (values.Count > 1)
+        {
+            error = $"{name} may be given once; got it {values.Count} times.";
+            return false;
+        }
+
+        value = values[0];
+        if (string.IsNullOrEmpty(value))
+        {
+            error = $"{name} must not be empty.";
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,52 @@
+namespace TraceProf.AspNetCore.Security;
+
+/// <summary>What a role may do. Each capture kind and the snapshot API is one capability.</summary>
+[Flags]
+internal enum Capabilities
+{
+    None = 0,
+    Cpu = 1 << 0,
+    Snapshots = 1 << 1,
+    All = Cpu | Snapshots,
+}
+
+internal static class CapabilityNames
+{
+    private static readonly (string Name, Capabilities Value)[] Known =
+    [
+        ("cpu", Capabilities.Cpu),
+        ("snapshots", Capabilities.Snapshots),
+    ];
+
+    public static IEnumerable<string> All => Known.Select(k => k.Name);
+
+    public static bool TryParseList(string list, out Capabilities capabilities, out string? unknown)
+    {
+        capabilities = Capabilities.None;
+        unknown = null;
+        foreach (var part in list.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (part == "*")
+            {
+                capabilities = Capabilities.All;
+                continue;
+            }
+
+            var match = Array.FindIndex(Known, k => string.Equals(k.Name, part, StringComparison.OrdinalIgnoreCase));
+            if (match < 0)
+            {
+                unknown = part;
+                return false;
+            }
+
+            capabilities |= Known[match].Value;
+        }
+
+        return true;
+    }
+
+    public static string Describe(Capabilities capabilities) =>
+        capabilities == Capabilities.None
+            ? "none"
+            : string.Join(", ", Known.Where(k => capabilities.HasFlag(k.Value)).Select(k => k.Name));
+}

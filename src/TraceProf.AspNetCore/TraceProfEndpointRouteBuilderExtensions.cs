@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore;
+using TraceProf.AspNetCore.Endpoints;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Places the TraceProf endpoints in endpoint routing.</summary>
+public static class TraceProfEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the TraceProf endpoints under the configured prefix (default <c>/debug</c>) instead of the
+    /// pipeline-first placement that <c>AddTraceProf</c> makes on its own, so that the host can add conventions,
+    /// for example <c>.RequireAuthorization("ops")</c>. The role gate still applies.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder (the <c>WebApplication</c>).</param>
+    /// <returns>The route group, for conventions.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddTraceProf</c> was not called.</exception>
+    public static RouteGroupBuilder MapTraceProf(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var marker = endpoints.ServiceProvider.GetService<TraceProfMarker>()
+            ?? throw new InvalidOperationException(
+                "Unable to find the required services. Add them by calling 'builder.Services.AddTraceProf()' before 'app.MapTraceProf()'.");
+        var handlers = endpoints.ServiceProvider.GetRequiredService<TraceProfEndpoints>();
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<TraceProfOptions>>().Value;
+        marker.MappedByEndpointRouting = true;
+
+        var group = endpoints.MapGroup(options.PathPrefix);
+        foreach (var route in handlers.Routes)
+        {
+            // Endpoint routing already matches "/pprof" with and without the trailing slash.
+            if (route.Template.EndsWith('/'))
+            {
+                continue;
+            }
+
+            group.MapMethods(route.Template, [HttpMethods.Get, HttpMethods.Head], route.Handler)
+                .WithDisplayName($"TraceProf {route.Template}")
+                .WithMetadata(new TraceProfEndpointMetadata(route.Description));
+        }
+
+        group.Map("/{**path}", handlers.NotFoundAsync).WithDisplayName("TraceProf not found");
+        Log.EndpointsMapped(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("TraceProf.AspNetCore"), options.PathPrefix, "MapTraceProf");
+        return group;
+    }
+}

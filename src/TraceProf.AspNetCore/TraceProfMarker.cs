@@ -1,0 +1,7 @@
+namespace TraceProf.AspNetCore;
+
+/// <summary>Registered by <c>AddTraceProf</c>; remembers whether <c>MapTraceProf</c> placed the endpoints.</summary>
+internal sealed class TraceProfMarker
+{
+    public bool MappedByEndpointRouting { get; set; }
+}

@@ -1,0 +1,88 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TraceProf.AspNetCore;
+
+/// <summary>
+/// Settings of TraceProf, bound from the <c>TraceProf</c> configuration section and validated at start.
+/// </summary>
+public sealed class TraceProfOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "TraceProf";
+
+    /// <summary>Default value of <see cref="PathPrefix"/>.</summary>
+    public const string DefaultPathPrefix = "/debug";
+
+    /// <summary>Default value of <see cref="RoleHeaderName"/>.</summary>
+    public const string DefaultRoleHeaderName = "X-Debug-Role";
+
+    /// <summary>Default value of <see cref="RoleClaimType"/>.</summary>
+    public const string DefaultRoleClaimType = "traceprof_role";
+
+    /// <summary>Default value of <see cref="MaxCaptureSeconds"/>.</summary>
+    public const int DefaultMaxCaptureSeconds = 300;
+
+    /// <summary>Default value of <see cref="DefaultCaptureSeconds"/>.</summary>
+    public const int DefaultDefaultCaptureSeconds = 30;
+
+    /// <summary>
+    /// Gets or sets the path under which the endpoints live. Must start with '/' and not end with one.
+    /// Default value: <c>/debug</c>.
+    /// </summary>
+    public string PathPrefix { get; set; } = DefaultPathPrefix;
+
+    /// <summary>Gets or sets the request header that names the caller's role. Default value: <c>X-Debug-Role</c>.</summary>
+    public string RoleHeaderName { get; set; } = DefaultRoleHeaderName;
+
+    /// <summary>
+    /// Gets or sets the claim type that carries TraceProf roles on the host's authenticated user.
+    /// Default value: <c>traceprof_role</c>.
+    /// </summary>
+    public string RoleClaimType { get; set; } = DefaultRoleClaimType;
+
+    /// <summary>
+    /// Gets or sets whether a role header from a loopback connection is trusted without other proof, so that
+    /// <c>curl localhost</c> works in development. Turn it off behind a reverse proxy on the same machine.
+    /// Default value: <see langword="true"/>.
+    /// </summary>
+    public bool TrustLoopback { get; set; } = true;
+
+    /// <summary>
+    /// Gets the SHA-256 hashes (64 hex digits) of the API keys that prove a role header. A caller sends the key
+    /// itself as <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Debug-Key: &lt;key&gt;</c>; only hashes are
+    /// configured, and they are compared in constant time. Default value: empty (no API keys).
+    /// </summary>
+    public IList<string> ApiKeyHashes { get; } = [];
+
+    /// <summary>
+    /// Gets the role map. Defaults: <c>admin</c> → every capability, <c>sre:profile</c> → <c>cpu</c>,
+    /// <c>readonly</c> → none. Roles from configuration are added after the defaults; a later role with the
+    /// same name replaces an earlier one.
+    /// </summary>
+    public IList<TraceProfRole> Roles { get; } =
+    [
+        new() { Name = "admin", Capabilities = "*" },
+        new() { Name = "sre:profile", Capabilities = "cpu" },
+        new() { Name = "readonly", Capabilities = "" },
+    ];
+
+    /// <summary>Gets or sets the longest capture a caller may ask for, in seconds. Default value: 300. Range: 1 to 3600.</summary>
+    [Range(1, 3600)]
+    public int MaxCaptureSeconds { get; set; } = DefaultMaxCaptureSeconds;
+
+    /// <summary>
+    /// Gets or sets the capture length when a request has no <c>seconds</c>. Default value: 30. Range: 1 to
+    /// <see cref="MaxCaptureSeconds"/>.
+    /// </summary>
+    [Range(1, 3600)]
+    public int DefaultCaptureSeconds { get; set; } = DefaultDefaultCaptureSeconds;
+
+    /// <summary>
+    /// Gets or sets the service name written on every snapshot. Default value: <see langword="null"/>, meaning the
+    /// host's application name.
+    /// </summary>
+    public string? ServiceName { get; set; }
+
+    /// <summary>Gets the snapshot store settings.</summary>
+    public TraceProfStorageOptions Storage { get; } = new();
+}

@@ -1,0 +1,66 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Security;
+
+namespace TraceProf.AspNetCore;
+
+/// <summary>Checks <see cref="TraceProfOptions"/> at start, so a bad setting fails fast with a message that names it.</summary>
+internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TraceProfOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrEmpty(options.PathPrefix) || options.PathPrefix[0] != '/' || options.PathPrefix.EndsWith('/') || options.PathPrefix.Contains("//", StringComparison.Ordinal))
+        {
+            failures.Add($"TraceProf:PathPrefix must start with '/' and not end with '/' (for example /debug); got '{options.PathPrefix}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.RoleHeaderName) || options.RoleHeaderName.Any(c => c <= ' ' || c == ':' || c > '~'))
+        {
+            failures.Add($"TraceProf:RoleHeaderName must be a valid HTTP header name; got '{options.RoleHeaderName}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.RoleClaimType))
+        {
+            failures.Add("TraceProf:RoleClaimType must not be empty.");
+        }
+
+        if (options.DefaultCaptureSeconds > options.MaxCaptureSeconds)
+        {
+            failures.Add($"TraceProf:DefaultCaptureSeconds ({options.DefaultCaptureSeconds}) must not exceed TraceProf:MaxCaptureSeconds ({options.MaxCaptureSeconds}).");
+        }
+
+        foreach (var role in options.Roles)
+        {
+            if (string.IsNullOrWhiteSpace(role.Name))
+            {
+                failures.Add("Every TraceProf:Roles entry needs a Name.");
+            }
+            else if (!CapabilityNames.TryParseList(role.Capabilities, out _, out var unknown))
+            {
+                failures.Add($"TraceProf:Roles '{role.Name}' names an unknown capability '{unknown}'; known: *, {string.Join(", ", CapabilityNames.All)}.");
+            }
+        }
+
+        foreach (var hash in options.ApiKeyHashes)
+        {
+            if (!ApiKeyVerifier.IsValidHash(hash))
+            {
+                failures.Add("TraceProf:ApiKeyHashes entries must be SHA-256 hashes written as 64 hex digits (for example: printf %s \"$KEY\" | sha256sum).");
+            }
+        }
+
+        AddAnnotationFailures(options, "TraceProf", failures);
+        AddAnnotationFailures(options.Storage, "TraceProf:Storage", failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void AddAnnotationFailures(object instance, string section, List<string> failures)
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true))
+        {
+            failures.AddRange(results.Select(r => $"{section}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TraceProf;
+using TraceProf.AspNetCore;
+using TraceProf.AspNetCore.Endpoints;
+using TraceProf.AspNetCore.Security;
+using TraceProf.Capture;
+using TraceProf.Storage;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers TraceProf.</summary>
+public static class TraceProfServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds TraceProf: the <c>/debug</c> endpoints (placed first in the pipeline unless <c>MapTraceProf</c> places
+    /// them), the role gate, EventPipe captures and the embedded snapshot store. Settings come from the
+    /// <c>TraceProf</c> configuration section, then <paramref name="configure"/>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Optional changes to the options after configuration is bound.</param>
+    /// <returns>The services, for chaining.</returns>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "TraceProfOptions is preserved by its registration.")]
+    public static IServiceCollection AddTraceProf(this IServiceCollection services, Action<TraceProfOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(TraceProfMarker)))
+        {
+            if (configure is not null)
+            {
+                services.Configure(configure);
+            }
+
+            return services;
+        }
+
+        var optionsBuilder = services.AddOptions<TraceProfOptions>().BindConfiguration(TraceProfOptions.SectionName);
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        optionsBuilder.ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TraceProfOptions>, TraceProfOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<TraceProfMarker>();
+        services.AddSingleton(sp => new RoleMap(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.Roles));
+        services.AddSingleton(sp => new ApiKeyVerifier(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeyHashes));
+        services.AddSingleton<TraceProfGate>();
+        services.AddSingleton<TraceProfEndpoints>();
+        services.TryAddSingleton<ICaptureSource>(sp => new EventPipeCaptureSource(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<EventPipeCaptureSource>>()));
+        services.TryAddSingleton<ISnapshotStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TraceProfOptions>>().Value;
+            return new SqliteSnapshotStore(
+                new SnapshotStoreOptions
+                {
+                    Path = StoragePath(options, sp.GetRequiredService<IHostEnvironment>()),
+                    MaxCount = options.Storage.MaxCount,
+                    MaxAge = TimeSpan.FromHours(options.Storage.MaxAgeHours),
+                    MaxTotalBytes = options.Storage.MaxTotalMegabytes * 1024L * 1024L,
+                },
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILogger<SqliteSnapshotStore>>());
+        });
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TraceProfOptions>>().Value;
+            var environment = sp.GetRequiredService<IHostEnvironment>();
+            return new CaptureCoordinator(
+                sp.GetRequiredService<ICaptureSource>(),
+                sp.GetRequiredService<ISnapshotStore>(),
+                new CaptureCoordinatorOptions
+                {
+                    TempDirectory = Path.Combine(StoragePath(options, environment), "tmp"),
+                    ServiceName = options.ServiceName ?? environment.ApplicationName,
+                },
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILogger<CaptureCoordinator>>());
+        });
+        services.AddTransient<IStartupFilter, TraceProfStartupFilter>();
+        return services;
+    }
+
+    internal static string StoragePath(TraceProfOptions options, IHostEnvironment environment)
+    {
+        if (!string.IsNullOrEmpty(options.Storage.Path))
+        {
+            return Path.GetFullPath(options.Storage.Path);
+        }
+
+        // The temp folder is writable even where the application's own folder is read-only (containers).
+        var safeName = string.Concat(environment.ApplicationName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'));
+        return Path.Combine(Path.GetTempPath(), "traceprof", safeName.Length == 0 ? "app" : safeName);
+    }
+}

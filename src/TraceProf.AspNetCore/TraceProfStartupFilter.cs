@@ -1,0 +1,14 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+
+namespace TraceProf.AspNetCore;
+
+/// <summary>Puts <see cref="TraceProfMiddleware"/> first in the pipeline, so <c>AddTraceProf()</c> alone is enough.</summary>
+internal sealed class TraceProfStartupFilter : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.UseMiddleware<TraceProfMiddleware>();
+        next(app);
+    };
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TraceProf.Capture;
+using TraceProf.Encoding;
+using TraceProf.Parsing;
+using TraceProf.Profiles;
+using TraceProf.Storage;
+
+namespace TraceProf;
+
+/// <summary>
+/// Runs one on-demand capture end to end — capture, parse, encode, store — and owns the concurrency slots:
+/// one capture per kind at a time, a second caller is refused (not queued) with a retry time.
+/// </summary>
+public sealed partial class CaptureCoordinator
+{
+    private readonly ICaptureSource _source;
+    private readonly ISnapshotStore _store;
+    private readonly CaptureCoordinatorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<CaptureKind, Slot> _slots = new();
+
+    /// <summary>Creates a coordinator.</summary>
+    /// <param name="source">Where captures come from.</param>
+    /// <param name="store">Where snapshots go.</param>
+    /// <param name="options">Names and folders.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">The logger.</param>
+    public CaptureCoordinator(
+        ICaptureSource source,
+        ISnapshotStore store,
+        CaptureCoordinatorOptions options,
+        TimeProvider? timeProvider = null,
+        ILogger<CaptureCoordinator>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        _source = source;
+        _store = store;
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        Directory.CreateDirectory(options.TempDirectory);
+    }
+
+    /// <summary>Tries to take the slot of a capture kind.</summary>
+    /// <param name="kind">The kind.</param>
+    /// <param name="expectedDuration">How long the caller will hold it, to tell later callers when to retry.</param>
+    /// <param name="lease">The slot, released on dispose.</param>
+    /// <param name="retryAfter">When the slot is taken: how long until it is expected to be free.</param>
+    /// <returns>Whether the slot was free.</returns>
+    public bool TryAcquire(CaptureKind kind, TimeSpan expectedDuration, out IDisposable? lease, out TimeSpan retryAfter)
+    {
+        var slot = _slots.GetOrAdd(kind, static _ => new Slot());
+        lock (slot)
+        {
+            var now = _time.GetUtcNow();
+            if (slot.Busy)
+            {
+                lease = null;
+                retryAfter = slot.ExpectedEnd > now ? slot.ExpectedEnd - now : TimeSpan.FromSeconds(1);
+                return false;
+            }
+
+            slot.Busy = true;
+
+            // Parsing and storing follow the capture itself; a couple of seconds is a fair margin for a retry hint.
+            slot.ExpectedEnd = now + expectedDuration + TimeSpan.FromSeconds(2);
+            lease = new Lease(slot);
+            retryAfter = TimeSpan.Zero;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Captures, parses, encodes and stores. On cancellation or failure nothing is stored and every temporary
+    /// file is deleted.
+    /// </summary>
+    /// <param name="request">What to capture and under which trace.</param>
+    /// <param name="cancellationToken">Cancels everything (the client went away, or the host is stopping).</param>
+    /// <returns>The stored snapshot and its profile.</returns>
+    public async Task<CaptureOutcome> CaptureAsync(CaptureRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var snapshotId = SnapshotIds.NewId(_time);
+        var nettracePath = Path.Combine(_options.TempDirectory, snapshotId + ".nettrace.tmp");
+        var pprofPath = Path.Combine(_options.TempDirectory, snapshotId + ".pb.gz.tmp");
+        var traceId = request.TraceId.ToHexString();
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var captured = await _source.CaptureAsync(request.Kind, request.Duration, nettracePath, cancellationToken).ConfigureAwait(false);
+            var captureElapsed = stopwatch.Elapsed;
+
+            var parseOptions = new CpuParseOptions
+            {
+                TempDirectory = _options.TempDirectory,
+                ExtraLabels = [new ProfileLabel("capture_trace_id", traceId)],
+            };
+            var profile = await Task.Run(() => CpuProfileParser.Parse(nettracePath, parseOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await using (var pprof = File.Create(pprofPath))
+            {
+                PprofEncoder.Write(profile, pprof);
+            }
+
+            var parseElapsed = stopwatch.Elapsed - captureElapsed;
+            var info = new SnapshotInfo
+            {
+                Id = snapshotId,
+                TraceId = traceId,
+                SpanId = request.SpanId == default ? null : request.SpanId.ToHexString(),
+                Kind = KindName(request.Kind),
+                Trigger = "request",
+                ServiceName = _options.ServiceName,
+                HostName = _options.HostName,
+                StartedAt = captured.StartedAt,
+                Duration = captured.Duration,
+                SampleCount = profile.Samples.Count,
+            };
+            var artifacts = new Dictionary<SnapshotArtifact, string>
+            {
+                [SnapshotArtifact.Pprof] = pprofPath,
+                [SnapshotArtifact.Nettrace] = nettracePath,
+            };
+            var stored = await _store.AddAsync(info, artifacts, cancellationToken).ConfigureAwait(false);
+            LogCaptured(_logger, stored.Kind, stored.Id, traceId, stored.NettraceBytes, stored.ProfileBytes, (long)captureElapsed.TotalMilliseconds, (long)parseElapsed.TotalMilliseconds);
+            return new CaptureOutcome(stored, profile);
+        }
+        finally
+        {
+            // The store has taken over the files on success; whatever is still here is a leftover.
+            TryDelete(nettracePath);
+            TryDelete(pprofPath);
+        }
+    }
+
+    /// <summary>The name of a kind in URLs and snapshot rows.</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns>For example <c>cpu</c>.</returns>
+    public static string KindName(CaptureKind kind) => kind switch
+    {
+        CaptureKind.Cpu => "cpu",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Best effort: the store's start-up sweep removes stale temporary files.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "CaptureStored", Level = LogLevel.Information,
+        Message = "Stored {Kind} snapshot {SnapshotId} for trace {TraceId}: nettrace {NettraceBytes} bytes, pprof {ProfileBytes} bytes, capture {CaptureMs} ms, parse+encode {ParseMs} ms")]
+    private static partial void LogCaptured(ILogger logger, string kind, string snapshotId, string traceId, long nettraceBytes, long profileBytes, long captureMs, long parseMs);
+
+    private sealed class Slot
+    {
+        public bool Busy { get; set; }
+
+        public DateTimeOffset ExpectedEnd { get; set; }
+    }
+
+    private sealed class Lease(Slot slot) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                lock (slot)
+                {
+                    slot.Busy = false;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace TraceProf;
+
+/// <summary>Names and folders for <see cref="CaptureCoordinator"/>.</summary>
+public sealed class CaptureCoordinatorOptions
+{
+    /// <summary>Gets or sets the folder for captures in progress (deleted or handed to the store when done).</summary>
+    public required string TempDirectory { get; init; }
+
+    /// <summary>Gets or sets the service name written on snapshots.</summary>
+    public required string ServiceName { get; init; }
+
+    /// <summary>Gets or sets the host name written on snapshots. Default value: <see cref="Environment.MachineName"/>.</summary>
+    public string HostName { get; init; } = Environment.MachineName;
+}
