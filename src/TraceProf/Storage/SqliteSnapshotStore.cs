@@ -186,8 +186,10 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
 
                 foreach ((string temp, string final) in temporary)
                 {
-                    created.Add(final);
+                    // overwrite: false, and recorded only once renamed: a failed rename must not delete a file
+                    // this call did not create.
                     File.Move(temp, final, overwrite: false);
+                    created.Add(final);
                 }
 
                 if (this.BeforeInsertForTesting is { } hook)
