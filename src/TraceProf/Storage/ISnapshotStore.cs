@@ -10,10 +10,19 @@ public interface ISnapshotStore
     /// Stores a snapshot. Each artifact is given as a temporary file that the store takes over (moves or
     /// copies, then deletes). Either everything is stored, or nothing is and the files are deleted.
     /// </summary>
+    /// <remarks>
+    /// The files belong to the store from the moment of the call: on any failure (invalid arguments,
+    /// cancellation, I/O) they are deleted and the exception propagates. Create them on the same volume as
+    /// the store where possible, so the move is a rename rather than a copy.
+    /// </remarks>
     /// <param name="info">The metadata; the store fills in the byte sizes.</param>
-    /// <param name="artifacts">The artifact files.</param>
+    /// <param name="artifacts">The artifact files; at least one.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The stored metadata.</returns>
+    /// <exception cref="ArgumentException">
+    /// An id in <paramref name="info"/> is malformed (see <see cref="SnapshotIds"/> and <see cref="TraceIds"/>),
+    /// the id is already stored, there is no artifact, or the files exceed the store's byte limit.
+    /// </exception>
     Task<SnapshotInfo> AddAsync(
         SnapshotInfo info,
         IReadOnlyDictionary<SnapshotArtifact, string> artifacts,
@@ -23,12 +32,14 @@ public interface ISnapshotStore
     /// <param name="id">The snapshot id.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <returns>The metadata, or null when there is no such snapshot.</returns>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is not 32 lower-case hex digits.</exception>
     Task<SnapshotInfo?> GetAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>Lists snapshots, newest first.</summary>
     /// <param name="query">The filter.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <returns>The matching rows.</returns>
+    /// <exception cref="ArgumentException">The trace id is malformed or the limit is outside 1 to <see cref="SnapshotQuery.MaxLimit"/>.</exception>
     Task<IReadOnlyList<SnapshotInfo>> ListAsync(SnapshotQuery query, CancellationToken cancellationToken);
 
     /// <summary>Opens an artifact for reading.</summary>
@@ -36,5 +47,6 @@ public interface ISnapshotStore
     /// <param name="artifact">Which artifact.</param>
     /// <param name="cancellationToken">Cancels the open.</param>
     /// <returns>A readable stream the caller disposes, or null when the snapshot or artifact does not exist.</returns>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is not 32 lower-case hex digits.</exception>
     Task<Stream?> OpenArtifactAsync(string id, SnapshotArtifact artifact, CancellationToken cancellationToken);
 }
