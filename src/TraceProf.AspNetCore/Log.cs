@@ -9,7 +9,7 @@ internal static partial class Log
     public static partial void AccessDenied(ILogger logger, string path, int statusCode);
 
     [LoggerMessage(EventId = 101, EventName = "CaptureCancelled", Level = LogLevel.Information, Message = "Capture for trace {TraceId} cancelled; nothing was stored")]
-    public static partial void CaptureCancelled(ILogger logger, string traceId);
+    public static partial void CaptureCancelled(ILogger logger, System.Diagnostics.ActivityTraceId traceId);
 
     [LoggerMessage(EventId = 102, EventName = "CaptureUnavailable", Level = LogLevel.Warning, Message = "EventPipe capture is unavailable in this process")]
     public static partial void CaptureUnavailable(ILogger logger, Exception exception);

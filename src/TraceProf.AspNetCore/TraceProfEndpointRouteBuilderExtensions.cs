@@ -44,7 +44,8 @@ public static class TraceProfEndpointRouteBuilderExtensions
         }
 
         group.Map("/{**path}", handlers.NotFoundAsync).WithDisplayName("TraceProf not found");
-        Log.EndpointsMapped(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("TraceProf.AspNetCore"), options.PathPrefix, "MapTraceProf");
+        var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("TraceProf.AspNetCore");
+        Log.EndpointsMapped(logger, options.PathPrefix, "MapTraceProf");
         return group;
     }
 }

@@ -20,8 +20,8 @@ public sealed class TraceProfStorageOptions
     /// </summary>
     public string? Path { get; set; }
 
-    /// <summary>Gets or sets how many snapshots are kept at most; the oldest go first. Default value: 1000. Range: 1 to 1,000,000.</summary>
-    [Range(1, 1_000_000)]
+    /// <summary>Gets or sets how many snapshots are kept at most; the oldest go first. Default value: 1000. Range: 1 to 100,000.</summary>
+    [Range(1, 100_000)]
     public int MaxCount { get; set; } = DefaultMaxCount;
 
     /// <summary>Gets or sets how old a snapshot may get, in hours. Default value: 168 (7 days). Range: 1 to 87,600.</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace TraceProf.AspNetCore.Endpoints;
@@ -6,6 +8,10 @@ namespace TraceProf.AspNetCore.Endpoints;
 /// <summary>The one place failures become RFC 7807 problem details.</summary>
 internal static class Problems
 {
+    // Our own options, not the host's: ASP.NET Core's web defaults relax escaping, and a detail echoes caller
+    // input (a profile name from the path), which must never reach a browser as markup.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     public static Task WriteAsync(HttpContext context, int statusCode, string detail)
     {
         // Once bytes of a profile have gone out, a status can no longer be changed; the client sees a cut response.
@@ -15,11 +21,14 @@ internal static class Problems
         }
 
         context.Response.Headers.XContentTypeOptions = "nosniff";
-        return TypedResults.Problem(
-                detail: detail,
-                statusCode: statusCode,
-                title: ReasonPhrases.GetReasonPhrase(statusCode),
-                instance: context.Request.Path.Value)
-            .ExecuteAsync(context);
+        var problem = new ProblemDetails
+        {
+            Type = $"https://tools.ietf.org/html/rfc9110#status.{statusCode}",
+            Title = ReasonPhrases.GetReasonPhrase(statusCode),
+            Status = statusCode,
+            Detail = detail,
+            Instance = context.Request.Path.Value,
+        };
+        return TypedResults.Json(problem, Json, "application/problem+json", statusCode).ExecuteAsync(context);
     }
 }

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using TraceProf.Encoding;
+using TraceProf.Storage;
 
 namespace TraceProf.AspNetCore.Endpoints;
 
@@ -56,7 +56,7 @@ internal static class QueryParser
             return false;
         }
 
-        if (traceId is null || IsTraceId(traceId))
+        if (traceId is null || TraceIds.IsValid(traceId))
         {
             return true;
         }
@@ -126,26 +126,8 @@ internal static class QueryParser
         return false;
     }
 
-    public static bool IsTraceId(string value) =>
-        value.Length == 32 && IsLowerHex(value) && value.AsSpan().ContainsAnyExcept('0');
-
-    public static bool IsLowerHex(string value)
-    {
-        foreach (var c in value)
-        {
-            if (!char.IsAsciiDigit(c) && c is not (>= 'a' and <= 'f'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     public static string Echo(string value) =>
         value.Length <= MaxEchoedLength ? value : string.Concat(value.AsSpan(0, MaxEchoedLength), "…");
-
-    public static ActivityTraceId ParseTraceId(string traceId) => ActivityTraceId.CreateFromString(traceId);
 
     private static bool TryGetSingle(HttpRequest request, string name, out string? value, out string? error)
     {

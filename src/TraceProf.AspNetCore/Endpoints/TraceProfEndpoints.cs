@@ -65,7 +65,7 @@ internal sealed class TraceProfEndpoints
         var decision = await _gate.AuthorizeAsync(context, required).ConfigureAwait(false);
         if (!decision.Allowed)
         {
-            Log.AccessDenied(_logger, context.Request.Path, decision.StatusCode);
+            Log.AccessDenied(_logger, context.Request.Path.Value ?? "", decision.StatusCode);
             await Problems.WriteAsync(context, decision.StatusCode, decision.Detail!).ConfigureAwait(false);
             return;
         }
@@ -105,7 +105,7 @@ internal sealed class TraceProfEndpoints
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {
-                Log.CaptureCancelled(_logger, traceId.ToHexString());
+                Log.CaptureCancelled(_logger, traceId);
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The capture was cancelled: the client went away or the application is stopping.").ConfigureAwait(false);
                 return;
             }

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 
 namespace TraceProf.AspNetCore.Security;
 
@@ -20,7 +19,7 @@ internal sealed class ApiKeyVerifier
     public bool Verify(string presentedKey)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presentedKey), hash);
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(presentedKey), hash);
         var match = false;
 
         // Compare against every configured hash, always, so the time taken says nothing about which (if any) matched.

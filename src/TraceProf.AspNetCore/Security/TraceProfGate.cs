@@ -123,7 +123,7 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
         return Decide([requestedRole], required, proof);
     }
 
-    private GateDecision Decide(IReadOnlyList<string> candidateRoles, Capabilities required, string proof)
+    private GateDecision Decide(string[] candidateRoles, Capabilities required, string proof)
     {
         foreach (var role in candidateRoles)
         {
@@ -133,7 +133,7 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
             }
         }
 
-        if (candidateRoles.Count == 1 && !roles.TryGet(candidateRoles[0], out _))
+        if (candidateRoles.Length == 1 && !roles.TryGet(candidateRoles[0], out _))
         {
             return GateDecision.Deny(
                 StatusCodes.Status403Forbidden,

@@ -23,8 +23,8 @@ public sealed class MapTraceProfTests
         await using var host = await TraceProfHost.StartAsync(
             configureBuilder: builder =>
             {
-                builder.Services.AddAuthentication(HeaderAuthenticationHandler.Scheme)
-                    .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.Scheme, null);
+                builder.Services.AddAuthentication(HeaderAuthenticationHandler.SchemeName)
+                    .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null);
                 builder.Services.AddAuthorization(o => o.AddPolicy("ops", p => p.RequireAuthenticatedUser()));
             },
             configureApp: app =>

@@ -13,7 +13,7 @@ namespace TraceProf.AspNetCore.Tests.Infrastructure;
 public sealed class HeaderAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "TestHeader";
+    public const string SchemeName = "TestHeader";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -25,7 +25,7 @@ public sealed class HeaderAuthenticationHandler(IOptionsMonitor<AuthenticationSc
 
         var claims = new List<Claim> { new(ClaimTypes.Name, user) };
         claims.AddRange(Request.Headers["X-Test-Claim-Role"].Select(role => new Claim("traceprof_role", role!)));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 }

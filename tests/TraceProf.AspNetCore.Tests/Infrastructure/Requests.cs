@@ -23,3 +23,12 @@ internal static class Requests
         return request;
     }
 }
+
+internal static class ProblemResponses
+{
+    public static async Task<string> DetailAsync(HttpResponseMessage response)
+    {
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return problem.RootElement.GetProperty("detail").GetString() ?? "";
+    }
+}

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -34,7 +33,7 @@ public sealed class TraceProfHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static string ApiKeyHash => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ApiKey))).ToLowerInvariant();
+    public static string ApiKeyHash => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ApiKey))).ToLowerInvariant();
 
     public static async Task<TraceProfHost> StartAsync(
         Action<TraceProfOptions>? configure = null,

@@ -14,8 +14,8 @@ public sealed class RoleGateTests
                 options.TrustLoopback = false;
                 configure?.Invoke(options);
             },
-            builder => builder.Services.AddAuthentication(HeaderAuthenticationHandler.Scheme)
-                .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.Scheme, null));
+            builder => builder.Services.AddAuthentication(HeaderAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null));
 
     private static HttpRequestMessage AsUser(string path, string? header, params string[] claimedRoles)
     {
@@ -43,7 +43,7 @@ public sealed class RoleGateTests
         await using var host = await StartWithUsersAsync();
         using var response = await host.Client.SendAsync(AsUser("/debug/snapshots", header: "admin", "readonly"));
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Contains("does not carry the role 'admin'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("does not carry the role 'admin'", await ProblemResponses.DetailAsync(response), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public sealed class RoleGateTests
         await using var host = await StartWithUsersAsync();
         using var response = await host.Client.SendAsync(AsUser("/debug/snapshots", header: null, "sre:profile"));
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Contains("roles that may: admin", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("roles that may: admin", await ProblemResponses.DetailAsync(response), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,4 +2,4 @@ namespace TraceProf.AspNetCore.Tests;
 
 /// <summary>Tests that start real EventPipe sessions in this process run one at a time.</summary>
 [CollectionDefinition("EventPipe", DisableParallelization = true)]
-public sealed class EventPipeCollection;
+public sealed class EventPipeTests;

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace TraceProf.Capture;
+
+/// <summary>
+/// Captures this very process through its own diagnostics IPC channel
+/// (<see cref="DiagnosticsClient"/> on <see cref="Environment.ProcessId"/>).
+/// </summary>
+public sealed partial class EventPipeCaptureSource : ICaptureSource
+{
+    /// <summary>How long starting a session may take before the capture is refused.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long stopping (including rundown) and draining the stream may take.</summary>
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the source.</summary>
+    /// <param name="timeProvider">The clock for the capture's duration.</param>
+    /// <param name="logger">The logger.</param>
+    public EventPipeCaptureSource(TimeProvider? timeProvider = null, ILogger<EventPipeCaptureSource>? logger = null)
+    {
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <inheritdoc />
+    public async Task<CaptureResult> CaptureAsync(CaptureKind kind, TimeSpan duration, string nettracePath, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(duration, TimeSpan.Zero);
+        ArgumentException.ThrowIfNullOrEmpty(nettracePath);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var session = await StartSessionAsync(kind, cancellationToken).ConfigureAwait(false);
+        var file = new FileStream(nettracePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The session does not stop while nobody reads its stream, and a starved thread pool would make the
+        // reader late; so the reader is a dedicated thread, started before Stop and never the one calling it.
+        var drain = new Thread(() =>
+        {
+            try
+            {
+                session.EventStream.CopyTo(file, 1 << 16);
+                drained.TrySetResult();
+            }
+#pragma warning disable CA1031 // The exception is handed to the awaiting capture.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                drained.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "TraceProf EventPipe drain",
+        };
+
+        var startedAt = _time.GetUtcNow();
+        var stopwatch = Stopwatch.StartNew();
+        var completed = false;
+        try
+        {
+            drain.Start();
+            try
+            {
+                await Task.Delay(duration, _time, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Also on cancellation: stop first, so the session is gone within moments of the client leaving.
+                await StopAsync(session, drained.Task).ConfigureAwait(false);
+            }
+
+            var elapsed = stopwatch.Elapsed;
+            await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            var bytes = file.Length;
+            completed = true;
+            LogCaptured(_logger, kind, (long)elapsed.TotalMilliseconds, bytes);
+            return new CaptureResult(startedAt, elapsed, bytes, nettracePath);
+        }
+        finally
+        {
+            session.Dispose();
+            await file.DisposeAsync().ConfigureAwait(false);
+            if (!completed)
+            {
+                File.Delete(nettracePath);
+            }
+        }
+    }
+
+    private async Task<EventPipeSession> StartSessionAsync(CaptureKind kind, CancellationToken cancellationToken)
+    {
+        var providers = CaptureProviders.For(kind);
+        var rundown = CaptureProviders.RequestRundown(kind);
+
+        // Starting can block on a constrained machine; keep it off the caller's thread and bounded.
+        var start = Task.Run(
+            () => new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, rundown, CaptureProviders.BufferMegabytes),
+            CancellationToken.None);
+        try
+        {
+            return await start.WaitAsync(StartTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            DisposeWhenStarted(start);
+            throw new CaptureUnavailableException($"Starting an EventPipe session took longer than {StartTimeout.TotalSeconds:0} s; the process may be overloaded. Try again later.", ex);
+        }
+        catch (OperationCanceledException)
+        {
+            DisposeWhenStarted(start);
+            throw;
+        }
+        catch (ServerNotAvailableException ex)
+        {
+            throw new CaptureUnavailableException(
+                "The runtime's diagnostics channel is not available in this process, so EventPipe cannot capture. " +
+                "Is DOTNET_EnableDiagnostics=0 (or DOTNET_EnableDiagnostics_IPC=0) set, or is the temp folder not writable? Remove the setting and restart.",
+                ex);
+        }
+        catch (DiagnosticsClientException ex)
+        {
+            throw new CaptureUnavailableException($"The runtime refused the EventPipe session: {ex.Message}", ex);
+        }
+    }
+
+    private static void DisposeWhenStarted(Task<EventPipeSession> start) =>
+        start.ContinueWith(
+            static t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    try
+                    {
+                        t.Result.Stop();
+                    }
+                    catch (Exception ex) when (ex is IOException or ObjectDisposedException or ServerNotAvailableException or TimeoutException)
+                    {
+                        // Stopping a session nobody reads may fail; disposing below ends it regardless.
+                    }
+
+                    t.Result.Dispose();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+    private async Task StopAsync(EventPipeSession session, Task drained)
+    {
+        try
+        {
+            await Task.Run(session.Stop, CancellationToken.None).WaitAsync(StopTimeout, _time).ConfigureAwait(false);
+            await drained.WaitAsync(StopTimeout, _time).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or ServerNotAvailableException)
+        {
+            LogStopFailed(_logger, ex);
+            throw new CaptureUnavailableException($"The EventPipe session did not stop cleanly: {ex.Message}", ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 10, EventName = "SessionCaptured", Level = LogLevel.Debug, Message = "EventPipe {Kind} capture: {ElapsedMs} ms, {Bytes} bytes")]
+    private static partial void LogCaptured(ILogger logger, CaptureKind kind, long elapsedMs, long bytes);
+
+    [LoggerMessage(EventId = 11, EventName = "SessionStopFailed", Level = LogLevel.Warning, Message = "The EventPipe session did not stop cleanly")]
+    private static partial void LogStopFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.IO.Compression;
+using Google.Protobuf;
+using TraceProf.Profiles;
+using Proto = TraceProf.Encoding.Pprof;
+
+namespace TraceProf.Encoding;
+
+/// <summary>Reads gzipped (or plain) <c>profile.proto</c> back into a <see cref="Profile"/>.</summary>
+public static class PprofDecoder
+{
+    /// <summary>Decodes a profile.</summary>
+    /// <param name="source">The bytes, gzipped or not.</param>
+    /// <returns>The profile.</returns>
+    /// <exception cref="InvalidDataException">The bytes are not a pprof profile.</exception>
+    public static Profile Decode(Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        using var buffer = new MemoryStream();
+        source.CopyTo(buffer);
+        return Decode(buffer.ToArray());
+    }
+
+    /// <summary>Decodes a profile.</summary>
+    /// <param name="bytes">The bytes, gzipped or not.</param>
+    /// <returns>The profile.</returns>
+    /// <exception cref="InvalidDataException">The bytes are not a pprof profile.</exception>
+    public static Profile Decode(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        Proto.Profile proto;
+        try
+        {
+            if (bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
+            {
+                using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+                proto = Proto.Profile.Parser.ParseFrom(gzip);
+            }
+            else
+            {
+                proto = Proto.Profile.Parser.ParseFrom(bytes);
+            }
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new InvalidDataException($"Not a pprof profile: {ex.Message}", ex);
+        }
+
+        return FromProto(proto);
+    }
+
+    private static Profile FromProto(Proto.Profile proto)
+    {
+        var table = proto.StringTable;
+        if (table.Count == 0 || table[0].Length != 0 || proto.SampleType.Count == 0)
+        {
+            throw new InvalidDataException("Not a pprof profile: the string table must start with \"\" and there must be at least one sample type.");
+        }
+
+        string S(long index) => index >= 0 && index < table.Count
+            ? table[(int)index]
+            : throw new InvalidDataException($"Not a pprof profile: string index {index} is outside the table of {table.Count}.");
+
+        var sampleTypes = proto.SampleType.Select(t => new SampleType(S(t.Type), S(t.Unit))).ToArray();
+
+        // pprof's rule: without default_sample_type the last sample type is the default.
+        var defaultIndex = proto.DefaultSampleType == 0
+            ? sampleTypes.Length - 1
+            : Math.Max(0, Array.FindIndex(sampleTypes, t => t.Type == S(proto.DefaultSampleType)));
+        var builder = new ProfileBuilder(sampleTypes, defaultIndex)
+        {
+            Period = proto.Period,
+            StartTime = DateTimeOffset.UnixEpoch.AddTicks(proto.TimeNanos / 100),
+            Duration = TimeSpan.FromTicks(proto.DurationNanos / 100),
+        };
+        if (proto.PeriodType is not null)
+        {
+            builder.PeriodType = new SampleType(S(proto.PeriodType.Type), S(proto.PeriodType.Unit));
+        }
+
+        foreach (var comment in proto.Comment)
+        {
+            builder.AddComment(S(comment));
+        }
+
+        var functions = proto.Function.ToDictionary(f => f.Id);
+        var mappings = proto.Mapping.ToDictionary(m => m.Id);
+        var locations = new Dictionary<ulong, int[]>();
+        foreach (var location in proto.Location)
+        {
+            // Line[0] is the innermost (inlined) frame; a location with no line keeps its address.
+            var frameIds = location.Line.Count == 0
+                ? [builder.InternFrame(new ProfileFrame(string.Create(CultureInfo.InvariantCulture, $"0x{location.Address:x}"), mappings.TryGetValue(location.MappingId, out var m) ? S(m.Filename) : ""))]
+                : location.Line.Select(line => functions.TryGetValue(line.FunctionId, out var f)
+                    ? builder.InternFrame(new ProfileFrame(S(f.Name), S(f.Filename)))
+                    : throw new InvalidDataException($"Not a pprof profile: location {location.Id} names unknown function {line.FunctionId}.")).ToArray();
+            locations[location.Id] = frameIds;
+        }
+
+        var stack = new List<int>();
+        foreach (var sample in proto.Sample)
+        {
+            if (sample.Value.Count != sampleTypes.Length)
+            {
+                throw new InvalidDataException($"Not a pprof profile: a sample has {sample.Value.Count} values for {sampleTypes.Length} sample types.");
+            }
+
+            stack.Clear();
+            foreach (var locationId in sample.LocationId)
+            {
+                stack.AddRange(locations.TryGetValue(locationId, out var frames)
+                    ? frames
+                    : throw new InvalidDataException($"Not a pprof profile: a sample names unknown location {locationId}."));
+            }
+
+            var labels = sample.Label
+                .Select(l => new ProfileLabel(S(l.Key), l.Str != 0 ? S(l.Str) : l.Num.ToString(CultureInfo.InvariantCulture)))
+                .ToArray();
+            builder.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(stack), sample.Value.ToArray(), labels);
+        }
+
+        return builder.Build();
+    }
+}

@@ -1,0 +1,122 @@
+using Google.Protobuf;
+using System.IO.Compression;
+using TraceProf.Profiles;
+using Proto = TraceProf.Encoding.Pprof;
+
+namespace TraceProf.Encoding;
+
+/// <summary>Writes a <see cref="Profile"/> as gzipped <c>profile.proto</c>, the format of <c>go tool pprof</c> and Pyroscope.</summary>
+public static class PprofEncoder
+{
+    /// <summary>Writes the profile, gzipped, to a stream (left open).</summary>
+    /// <param name="profile">The profile.</param>
+    /// <param name="destination">Where to write.</param>
+    public static void Write(Profile profile, Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(destination);
+        using var gzip = new GZipStream(destination, CompressionLevel.Fastest, leaveOpen: true);
+        ToProto(profile).WriteTo(gzip);
+    }
+
+    /// <summary>Encodes the profile into gzipped bytes.</summary>
+    /// <param name="profile">The profile.</param>
+    /// <returns>The bytes.</returns>
+    public static byte[] Encode(Profile profile)
+    {
+        using var buffer = new MemoryStream();
+        Write(profile, buffer);
+        return buffer.ToArray();
+    }
+
+    internal static Proto.Profile ToProto(Profile profile)
+    {
+        var proto = new Proto.Profile();
+        var strings = new StringTable(proto);
+
+        foreach (var type in profile.SampleTypes)
+        {
+            proto.SampleType.Add(new Proto.ValueType { Type = strings[type.Type], Unit = strings[type.Unit] });
+        }
+
+        proto.DefaultSampleType = strings[profile.SampleTypes[profile.DefaultSampleTypeIndex].Type];
+        if (profile.PeriodType.Type is not null)
+        {
+            proto.PeriodType = new Proto.ValueType { Type = strings[profile.PeriodType.Type], Unit = strings[profile.PeriodType.Unit] };
+        }
+
+        proto.Period = profile.Period;
+        proto.TimeNanos = (profile.StartTime - DateTimeOffset.UnixEpoch).Ticks * 100;
+        proto.DurationNanos = profile.Duration.Ticks * 100;
+        foreach (var comment in profile.Comments)
+        {
+            proto.Comment.Add(strings[comment]);
+        }
+
+        // One mapping per module that says "functions are already named", so pprof never tries to symbolize
+        // managed addresses (which mean nothing outside the process).
+        var mappings = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        for (var i = 0; i < profile.Frames.Count; i++)
+        {
+            var frame = profile.Frames[i];
+            if (!mappings.TryGetValue(frame.ModuleName, out var mappingId))
+            {
+                mappingId = (ulong)mappings.Count + 1;
+                mappings[frame.ModuleName] = mappingId;
+                proto.Mapping.Add(new Proto.Mapping { Id = mappingId, Filename = strings[frame.ModuleName], HasFunctions = true });
+            }
+
+            // Ids start at 1: 0 means "none" in profile.proto.
+            var id = (ulong)i + 1;
+            proto.Function.Add(new Proto.Function { Id = id, Name = strings[frame.FunctionName], SystemName = strings[frame.FunctionName], Filename = strings[frame.ModuleName] });
+            proto.Location.Add(new Proto.Location { Id = id, MappingId = mappingId, Line = { new Proto.Line { FunctionId = id } } });
+        }
+
+        foreach (var sample in profile.Samples)
+        {
+            var pbSample = new Proto.Sample();
+            foreach (var frameId in sample.Stack)
+            {
+                pbSample.LocationId.Add((ulong)frameId + 1);
+            }
+
+            pbSample.Value.Add(sample.Values);
+            foreach (var label in sample.Labels)
+            {
+                pbSample.Label.Add(new Proto.Label { Key = strings[label.Key], Str = strings[label.Value] });
+            }
+
+            proto.Sample.Add(pbSample);
+        }
+
+        return proto;
+    }
+
+    /// <summary>The profile's string table: every string once, and "" at index 0 as the format requires.</summary>
+    private sealed class StringTable
+    {
+        private readonly Dictionary<string, long> _index = new(StringComparer.Ordinal);
+        private readonly Proto.Profile _proto;
+
+        public StringTable(Proto.Profile proto)
+        {
+            _proto = proto;
+            _ = this[""];
+        }
+
+        public long this[string value]
+        {
+            get
+            {
+                if (!_index.TryGetValue(value, out var index))
+                {
+                    index = _proto.StringTable.Count;
+                    _proto.StringTable.Add(value);
+                    _index[value] = index;
+                }
+
+                return index;
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using TraceProf.Profiles;
+
+namespace TraceProf.Parsing;
+
+/// <summary>How <see cref="CpuProfileParser"/> turns a capture into a profile.</summary>
+public sealed class CpuParseOptions
+{
+    /// <summary>The runtime's default interval between sampler ticks: 1 ms.</summary>
+    public static readonly TimeSpan DefaultSamplingInterval = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Gets the folder for intermediate files (TraceEvent's <c>.etlx</c>). Default value: the system temp folder.</summary>
+    public string TempDirectory { get; init; } = Path.GetTempPath();
+
+    /// <summary>Gets labels added to every sample (the web layer adds <c>capture_trace_id</c>).</summary>
+    public IReadOnlyList<ProfileLabel> ExtraLabels { get; init; } = [];
+
+    /// <summary>
+    /// Gets the interval between sampler ticks, which each sample stands for. Default value: the process's
+    /// <c>DOTNET_EventPipeThreadSamplingRate</c> (milliseconds) if set, else 1 ms.
+    /// </summary>
+    public TimeSpan SamplingInterval { get; init; } = SamplingIntervalOfThisProcess();
+
+    /// <summary>The sampler's interval for this process, read the way the runtime reads it: at start-up, from the environment.</summary>
+    /// <returns>The interval.</returns>
+    public static TimeSpan SamplingIntervalOfThisProcess()
+    {
+        var configured = Environment.GetEnvironmentVariable("DOTNET_EventPipeThreadSamplingRate");
+        return int.TryParse(configured, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0
+            ? TimeSpan.FromMilliseconds(ms)
+            : DefaultSamplingInterval;
+    }
+}
