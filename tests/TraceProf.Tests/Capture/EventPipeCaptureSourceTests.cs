@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using TraceProf.Capture;
+using TraceProf.Parsing;
+using TraceProf.Profiles;
+
+namespace TraceProf.Tests.Capture;
+
+[Collection("EventPipe")]
+[Trait("Category", "EventPipe")]
+public sealed class EventPipeCaptureSourceTests
+{
+    [Fact]
+    public async Task CpuCapture_HotMethodDominatesCpuSamples()
+    {
+        using var folder = new TempFolder();
+        var source = new EventPipeCaptureSource();
+        CaptureResult result;
+        using (new HotLoop())
+        {
+            result = await source.CaptureAsync(CaptureKind.Cpu, TimeSpan.FromSeconds(2), folder.File("cpu.nettrace"), CancellationToken.None);
+        }
+
+        Assert.True(result.Bytes > 0 && new FileInfo(result.NettracePath).Length == result.Bytes);
+        Assert.InRange(result.Duration, TimeSpan.FromSeconds(1.9), TimeSpan.FromMinutes(1));
+
+        var profile = CpuProfileParser.Parse(
+            result.NettracePath,
+            new CpuParseOptions { TempDirectory = folder.Path, ExtraLabels = [new ProfileLabel("capture_trace_id", "abc")] },
+            CancellationToken.None);
+
+        Assert.Equal(WellKnownSampleTypes.CpuProfile, profile.SampleTypes);
+        Assert.Equal(1_000_000, profile.Period);
+        var cpuByLeaf = profile.Samples
+            .Where(s => s.Stack.Count > 0 && s.Values[1] > 0)
+            .GroupBy(s => profile.Frames[s.Stack[0]].FunctionName)
+            .Select(g => (Name: g.Key, Cpu: g.Sum(s => s.Values[1])))
+            .OrderByDescending(x => x.Cpu)
+            .ToList();
+        var hot = cpuByLeaf.FirstOrDefault(x => x.Name.Contains(HotLoop.MethodName, StringComparison.Ordinal));
+        Assert.True(hot.Cpu > 0, $"hot method not found among cpu leaves: {string.Join(" | ", cpuByLeaf.Take(8).Select(x => x.Name))}");
+
+        // One thread spinning for 2 s against a mostly idle process: it must be the biggest CPU consumer.
+        Assert.Equal(hot.Name, cpuByLeaf[0].Name);
+        Assert.StartsWith("TraceProf.Tests.EngineHotLoop.BurnCpuDistinctively", hot.Name, StringComparison.Ordinal);
+        Assert.True(profile.Total(2) >= profile.Total(1), "wall ≥ cpu");
+        Assert.All(profile.Samples, s =>
+        {
+            Assert.Contains(s.Labels, l => l.Key == "thread_id" && int.TryParse(l.Value, out _));
+            Assert.Contains(new ProfileLabel("capture_trace_id", "abc"), s.Labels);
+        });
+        Assert.DoesNotContain(profile.Frames, f => f.FunctionName.Contains("PollGCWorker", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Capture_Cancelled_StopsPromptly_DeletesFile_AndNextCaptureWorks()
+    {
+        using var folder = new TempFolder();
+        var source = new EventPipeCaptureSource();
+        var path = folder.File("cancelled.nettrace");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var stopwatch = Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => source.CaptureAsync(CaptureKind.Cpu, TimeSpan.FromSeconds(30), path, cancel.Token));
+
+        // Generous bound: the real goal (well under a second) is measured, not asserted, on a busy machine.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(15), $"cancellation took {stopwatch.Elapsed}");
+        Assert.False(File.Exists(path));
+
+        var next = await source.CaptureAsync(CaptureKind.Cpu, TimeSpan.FromSeconds(1), folder.File("next.nettrace"), CancellationToken.None);
+        Assert.True(next.Bytes > 0);
+    }
+
+    [Fact]
+    public async Task Capture_AlreadyCancelled_StartsNoSession()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("never.nettrace");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            new EventPipeCaptureSource().CaptureAsync(CaptureKind.Cpu, TimeSpan.FromSeconds(1), path, new CancellationToken(canceled: true)));
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void Providers_ForCpu_AreSampleProfilerAndRuntimeMethodEvents()
+    {
+        var providers = CaptureProviders.For(CaptureKind.Cpu);
+        Assert.Contains(providers, p => p.Name == CaptureProviders.SampleProfiler);
+        var runtime = Assert.Single(providers, p => p.Name == CaptureProviders.Runtime);
+        Assert.Equal(0x38, runtime.Keywords & 0x38);
+        Assert.True(CaptureProviders.RequestRundown(CaptureKind.Cpu));
+    }
+}
