@@ -6,7 +6,7 @@ public sealed class PaymentGateway
     public async Task<Receipt> ChargeAsync(decimal amount, CancellationToken cancellationToken)
     {
         await Task.Delay(TimeSpan.FromMilliseconds(20 + Random.Shared.Next(30)), cancellationToken);
-        if (Random.Shared.Next(50) == 0)
+        if (Random.Shared.Next(200) == 0)
         {
             throw new InvalidOperationException($"Payment provider declined a charge of {amount}.");
         }
