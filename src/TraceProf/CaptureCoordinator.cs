@@ -96,12 +96,13 @@ public sealed partial class CaptureCoordinator
             var captured = await _source.CaptureAsync(request.Kind, request.Duration, nettracePath, cancellationToken).ConfigureAwait(false);
             var captureElapsed = stopwatch.Elapsed;
 
-            var parseOptions = new CpuParseOptions
+            var parseOptions = new ParseOptions
             {
                 TempDirectory = _options.TempDirectory,
                 ExtraLabels = [new ProfileLabel("capture_trace_id", traceId)],
+                ThreadName = ThreadNames.OfThisProcess,
             };
-            var profile = await Task.Run(() => CpuProfileParser.Parse(nettracePath, parseOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
             await using (var pprof = File.Create(pprofPath))
             {
                 PprofEncoder.Write(profile, pprof);
@@ -113,7 +114,7 @@ public sealed partial class CaptureCoordinator
                 Id = snapshotId,
                 TraceId = traceId,
                 SpanId = request.SpanId == default ? null : request.SpanId.ToHexString(),
-                Kind = KindName(request.Kind),
+                Kind = CaptureKinds.Name(request.Kind),
                 Trigger = "request",
                 ServiceName = _options.ServiceName,
                 HostName = _options.HostName,
@@ -137,15 +138,6 @@ public sealed partial class CaptureCoordinator
             TryDelete(pprofPath);
         }
     }
-
-    /// <summary>The name of a kind in URLs and snapshot rows.</summary>
-    /// <param name="kind">The kind.</param>
-    /// <returns>For example <c>cpu</c>.</returns>
-    public static string KindName(CaptureKind kind) => kind switch
-    {
-        CaptureKind.Cpu => "cpu",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-    };
 
     private static void TryDelete(string path)
     {

@@ -39,14 +39,7 @@ internal static class ProfileResponses
         await using (stored)
         {
             var response = context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = ProfileFormats.ContentType(format);
-            response.Headers.XContentTypeOptions = "nosniff";
-            response.Headers[SnapshotIdHeader] = snapshot.Id;
-            response.Headers[TraceIdHeader] = snapshot.TraceId;
-            var fileName = $"{snapshot.Kind}-{snapshot.StartedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{snapshot.Id[..12]}{ProfileFormats.FileExtension(format)}";
-            response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = fileName }.ToString();
-
+            SetHeaders(response, snapshot, ProfileFormats.ContentType(format), ProfileFormats.FileExtension(format));
             if (format is ProfileFormat.Pprof or ProfileFormat.Nettrace)
             {
                 response.ContentLength = stored!.Length;
@@ -55,13 +48,56 @@ internal static class ProfileResponses
             }
 
             profile ??= PprofDecoder.Decode(stored!);
-
-            // The encoders write synchronously; buffer, then send, so Kestrel never sees synchronous IO.
-            using var buffer = new MemoryStream();
-            ProfileEncoder.Write(profile, format, buffer, $"{snapshot.ServiceName} {snapshot.Kind} {snapshot.Id}");
-            response.ContentLength = buffer.Length;
-            buffer.Position = 0;
-            await buffer.CopyToAsync(response.Body, cancellationToken).ConfigureAwait(false);
+            await SendBufferedAsync(response, buffer => ProfileEncoder.Write(profile, format, buffer, $"{snapshot.ServiceName} {snapshot.Kind} {snapshot.Id}"), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Answers with a thread dump as text (Go's <c>goroutine?debug=1|2</c>).</summary>
+    public static async Task WriteThreadDumpAsync(
+        HttpContext context,
+        ISnapshotStore store,
+        SnapshotInfo snapshot,
+        int debugLevel,
+        Profile? profile,
+        CancellationToken cancellationToken)
+    {
+        if (profile is null)
+        {
+            var stored = await store.OpenArtifactAsync(snapshot.Id, SnapshotArtifact.Pprof, cancellationToken).ConfigureAwait(false);
+            if (stored is null)
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"Snapshot {snapshot.Id} has no profile file any more (removed by retention or never stored).").ConfigureAwait(false);
+                return;
+            }
+
+            await using (stored)
+            {
+                profile = PprofDecoder.Decode(stored);
+            }
+        }
+
+        SetHeaders(context.Response, snapshot, "text/plain; charset=utf-8", ".threads.txt");
+        await SendBufferedAsync(context.Response, buffer => ThreadDumpEncoder.Write(profile, buffer, debugLevel), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void SetHeaders(HttpResponse response, SnapshotInfo snapshot, string contentType, string extension)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = contentType;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers[SnapshotIdHeader] = snapshot.Id;
+        response.Headers[TraceIdHeader] = snapshot.TraceId;
+        var fileName = $"{snapshot.Kind}-{snapshot.StartedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{snapshot.Id[..12]}{extension}";
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = fileName }.ToString();
+    }
+
+    private static async Task SendBufferedAsync(HttpResponse response, Action<Stream> write, CancellationToken cancellationToken)
+    {
+        // The encoders write synchronously; buffer, then send, so Kestrel never sees synchronous IO.
+        using var buffer = new MemoryStream();
+        write(buffer);
+        response.ContentLength = buffer.Length;
+        buffer.Position = 0;
+        await buffer.CopyToAsync(response.Body, cancellationToken).ConfigureAwait(false);
     }
 }

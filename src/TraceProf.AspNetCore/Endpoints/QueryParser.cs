@@ -32,9 +32,35 @@ internal static class QueryParser
         return true;
     }
 
-    public static bool TryGetFormat(HttpRequest request, out ProfileFormat format, out string? error)
+    public static bool TryGetDebug(HttpRequest request, out int debug, out string? error)
     {
-        format = ProfileFormat.Pprof;
+        debug = 0;
+        if (!TryGetSingle(request, "debug", out var raw, out error))
+        {
+            return false;
+        }
+
+        if (raw is null)
+        {
+            return true;
+        }
+
+        if (raw is not ("0" or "1" or "2"))
+        {
+            error = $"debug must be 0 (pprof), 1 (text, identical stacks grouped) or 2 (text, one block per thread); got '{Echo(raw)}'.";
+            return false;
+        }
+
+        debug = raw[0] - '0';
+        return true;
+    }
+
+    public static bool TryGetFormat(HttpRequest request, out ProfileFormat format, out string? error) =>
+        TryGetFormat(request, ProfileFormat.Pprof, out format, out error);
+
+    public static bool TryGetFormat(HttpRequest request, ProfileFormat defaultFormat, out ProfileFormat format, out string? error)
+    {
+        format = defaultFormat;
         if (!TryGetSingle(request, "format", out var raw, out error))
         {
             return false;

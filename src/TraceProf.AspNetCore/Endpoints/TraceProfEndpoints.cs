@@ -9,6 +9,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore.Security;
 using TraceProf.Capture;
+using TraceProf.Encoding;
+using TraceProf.Parsing;
 using TraceProf.Storage;
 
 namespace TraceProf.AspNetCore.Endpoints;
@@ -16,7 +18,8 @@ namespace TraceProf.AspNetCore.Endpoints;
 /// <summary>The handlers behind every TraceProf route, and the route table both placements use.</summary>
 internal sealed class TraceProfEndpoints
 {
-    private static readonly string[] SnapshotKinds = ["cpu"];
+    // The thread-stacks capture only needs one sampler tick per thread; a short session is plenty.
+    private static readonly TimeSpan ThreadsCaptureDuration = TimeSpan.FromMilliseconds(200);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     private readonly TraceProfGate _gate;
@@ -44,8 +47,15 @@ internal sealed class TraceProfEndpoints
         [
             new("/pprof", Capabilities.None, Guard(Capabilities.None, IndexAsync), "this index"),
             new("/pprof/", Capabilities.None, Guard(Capabilities.None, IndexAsync), "this index"),
-            new("/profile", Capabilities.Cpu, Guard(Capabilities.Cpu, CpuProfileAsync), "CPU profile: samples of every managed thread for ?seconds=N (default 30)"),
-            new("/pprof/profile", Capabilities.Cpu, Guard(Capabilities.Cpu, CpuProfileAsync), "CPU profile (Go pprof path)"),
+            new("/profile", Capabilities.Cpu, Capture(CaptureKind.Cpu), "CPU profile: samples of every managed thread for ?seconds=N (default 30)"),
+            new("/pprof/profile", Capabilities.Cpu, Capture(CaptureKind.Cpu), "CPU profile (Go pprof path)"),
+            new("/pprof/allocs", Capabilities.Allocs, Capture(CaptureKind.Allocations), "sampled allocations for ?seconds=N"),
+            new("/pprof/contention", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention for ?seconds=N"),
+            new("/pprof/mutex", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention (Go's name)"),
+            new("/pprof/block", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention (Go's name)"),
+            new("/pprof/threads", Capabilities.Threads, Capture(CaptureKind.Threads), "stacks of all managed threads now; ?debug=1|2 for text"),
+            new("/pprof/goroutine", Capabilities.Threads, Capture(CaptureKind.Threads), "stacks of all managed threads (Go's name)"),
+            new("/pprof/trace", Capabilities.Trace, Capture(CaptureKind.Trace), "raw .nettrace for ?seconds=N"),
             new("/snapshots", Capabilities.Snapshots, Guard(Capabilities.Snapshots, ListSnapshotsAsync), "stored snapshots: ?traceId=&kind=&since=&limit="),
             new("/snapshots/{id}", Capabilities.Snapshots, Guard(Capabilities.Snapshots, GetSnapshotAsync), "one stored snapshot: ?format=pprof|speedscope|folded|nettrace"),
             new("/pprof/{name}", Capabilities.None, Guard(Capabilities.None, UnknownProfileAsync), "unknown profile names answer 404"),
@@ -73,24 +83,44 @@ internal sealed class TraceProfEndpoints
         await handler(context).ConfigureAwait(false);
     };
 
-    private async Task CpuProfileAsync(HttpContext context)
+    private RequestDelegate Capture(CaptureKind kind) => Guard(CapabilityOf(kind), context => CaptureAsync(context, kind));
+
+    private static Capabilities CapabilityOf(CaptureKind kind) => kind switch
     {
-        if (!QueryParser.TryGetSeconds(context.Request, _options, out var seconds, out var error) ||
-            !QueryParser.TryGetFormat(context.Request, out var format, out error))
+        CaptureKind.Cpu => Capabilities.Cpu,
+        CaptureKind.Allocations => Capabilities.Allocs,
+        CaptureKind.Contention => Capabilities.Contention,
+        CaptureKind.Threads => Capabilities.Threads,
+        CaptureKind.Trace => Capabilities.Trace,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    private async Task CaptureAsync(HttpContext context, CaptureKind kind)
+    {
+        var request = context.Request;
+        var seconds = 0;
+        var debug = 0;
+        string? error = null;
+        var format = ProfileFormat.Pprof;
+        var valid = (kind == CaptureKind.Threads
+                ? QueryParser.TryGetDebug(request, out debug, out error)
+                : QueryParser.TryGetSeconds(request, _options, out seconds, out error))
+            && QueryParser.TryGetFormat(request, kind == CaptureKind.Trace ? ProfileFormat.Nettrace : ProfileFormat.Pprof, out format, out error);
+        if (!valid)
         {
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
         }
 
-        var duration = TimeSpan.FromSeconds(seconds);
-        if (!_coordinator.TryAcquire(CaptureKind.Cpu, duration, out var lease, out var retryAfter))
+        var duration = kind == CaptureKind.Threads ? ThreadsCaptureDuration : TimeSpan.FromSeconds(seconds);
+        if (!_coordinator.TryAcquire(kind, duration, out var lease, out var retryAfter))
         {
             var retrySeconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             context.Response.Headers.RetryAfter = retrySeconds.ToString(CultureInfo.InvariantCulture);
             await Problems.WriteAsync(
                 context,
                 StatusCodes.Status429TooManyRequests,
-                $"A CPU capture is already running; one runs at a time. Retry in about {retrySeconds} s.").ConfigureAwait(false);
+                $"A {CaptureKinds.Name(kind)} capture is already running; one runs at a time per kind. Retry in about {retrySeconds} s.").ConfigureAwait(false);
             return;
         }
 
@@ -101,7 +131,7 @@ internal sealed class TraceProfEndpoints
             CaptureOutcome outcome;
             try
             {
-                outcome = await _coordinator.CaptureAsync(new CaptureRequest(CaptureKind.Cpu, duration, traceId, spanId), cancellation.Token).ConfigureAwait(false);
+                outcome = await _coordinator.CaptureAsync(new CaptureRequest(kind, duration, traceId, spanId), cancellation.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {
@@ -116,6 +146,12 @@ internal sealed class TraceProfEndpoints
                 return;
             }
 
+            if (debug > 0)
+            {
+                await ProfileResponses.WriteThreadDumpAsync(context, _store, outcome.Snapshot, debug, outcome.Profile, context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
             await ProfileResponses.WriteAsync(context, _store, outcome.Snapshot, format, outcome.Profile, context.RequestAborted).ConfigureAwait(false);
         }
     }
@@ -124,7 +160,7 @@ internal sealed class TraceProfEndpoints
     {
         var request = context.Request;
         if (!QueryParser.TryGetTraceId(request, out var traceId, out var error) ||
-            !QueryParser.TryGetKind(request, SnapshotKinds, out var kind, out error) ||
+            !QueryParser.TryGetKind(request, CaptureKinds.Names, out var kind, out error) ||
             !QueryParser.TryGetSince(request, out var since, out error) ||
             !QueryParser.TryGetLimit(request, SnapshotQuery.MaxLimit, out var limit, out error))
         {
@@ -166,7 +202,8 @@ internal sealed class TraceProfEndpoints
             return;
         }
 
-        if (!QueryParser.TryGetFormat(context.Request, out var format, out var error))
+        if (!QueryParser.TryGetFormat(context.Request, out var format, out var error) ||
+            !QueryParser.TryGetDebug(context.Request, out var debug, out error))
         {
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
@@ -179,6 +216,18 @@ internal sealed class TraceProfEndpoints
             return;
         }
 
+        if (debug > 0)
+        {
+            if (snapshot.Kind != CaptureKinds.Name(CaptureKind.Threads))
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, $"debug=1|2 applies to threads snapshots; snapshot {id} is a {snapshot.Kind} snapshot.").ConfigureAwait(false);
+                return;
+            }
+
+            await ProfileResponses.WriteThreadDumpAsync(context, _store, snapshot, debug, profile: null, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         await ProfileResponses.WriteAsync(context, _store, snapshot, format, profile: null, context.RequestAborted).ConfigureAwait(false);
     }
 
@@ -188,16 +237,26 @@ internal sealed class TraceProfEndpoints
         return Problems.WriteAsync(
             context,
             StatusCodes.Status404NotFound,
-            $"Unknown profile '{QueryParser.Echo(name)}'; available: profile. See {_options.PathPrefix}/pprof/.");
+            $"Unknown profile '{QueryParser.Echo(name)}'; available: profile, allocs, contention (mutex, block), threads (goroutine), trace. See {_options.PathPrefix}/pprof/.");
     }
 
     private async Task IndexAsync(HttpContext context)
     {
+        var p = _options.PathPrefix;
+        var s = _options.DefaultCaptureSeconds;
         var profiles = new[]
         {
-            new IndexEntry("profile", $"{_options.PathPrefix}/pprof/profile?seconds={_options.DefaultCaptureSeconds}", "cpu",
-                $"CPU profile: every managed thread sampled for ?seconds=N (1–{_options.MaxCaptureSeconds}); ?format=pprof|speedscope|folded|nettrace."),
-            new IndexEntry("snapshots", $"{_options.PathPrefix}/snapshots", "snapshots",
+            new IndexEntry("profile", $"{p}/pprof/profile?seconds={s}", "cpu",
+                $"CPU profile: every managed thread sampled about every ms for ?seconds=N (1–{_options.MaxCaptureSeconds}); samples/count, cpu/nanoseconds (threads in managed code), wall/nanoseconds (all). Sampling interval {ParseOptions.SamplingIntervalOfThisProcess().TotalMilliseconds} ms."),
+            new IndexEntry("allocs", $"{p}/pprof/allocs?seconds={s}", "allocs",
+                "Sampled allocations during ?seconds=N: alloc_objects/count and alloc_space/bytes (unbiased estimate), the allocated type as leaf frame and object_type label."),
+            new IndexEntry("contention", $"{p}/pprof/contention?seconds={s}", "contention",
+                "Lock contention during ?seconds=N (aliases mutex, block): contentions/count and delay/nanoseconds at the waiting thread's stack."),
+            new IndexEntry("threads", $"{p}/pprof/threads?debug=1", "threads",
+                "Stacks of all managed threads now (alias goroutine): pprof with one sample per thread, debug=1 text grouped by stack, debug=2 text per thread."),
+            new IndexEntry("trace", $"{p}/pprof/trace?seconds=5", "trace",
+                "Raw .nettrace of ?seconds=N: CPU samples plus GC, exception and contention events, for PerfView, dotnet-trace and TraceEvent."),
+            new IndexEntry("snapshots", $"{p}/snapshots", "snapshots",
                 "Stored snapshots, newest first; filter with ?traceId=<32 hex>&kind=&since=&limit=."),
         };
 

@@ -7,7 +7,11 @@ internal enum Capabilities
     None = 0,
     Cpu = 1 << 0,
     Snapshots = 1 << 1,
-    All = Cpu | Snapshots,
+    Allocs = 1 << 2,
+    Contention = 1 << 3,
+    Threads = 1 << 4,
+    Trace = 1 << 5,
+    All = Cpu | Snapshots | Allocs | Contention | Threads | Trace,
 }
 
 internal static class CapabilityNames
@@ -15,6 +19,10 @@ internal static class CapabilityNames
     private static readonly (string Name, Capabilities Value)[] Known =
     [
         ("cpu", Capabilities.Cpu),
+        ("allocs", Capabilities.Allocs),
+        ("contention", Capabilities.Contention),
+        ("threads", Capabilities.Threads),
+        ("trace", Capabilities.Trace),
         ("snapshots", Capabilities.Snapshots),
     ];
 

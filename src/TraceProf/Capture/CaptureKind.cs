@@ -1,8 +1,20 @@
 namespace TraceProf.Capture;
 
-/// <summary>What a capture records. Each kind maps to one set of EventPipe providers in <c>CaptureProviders</c>.</summary>
+/// <summary>What a capture records. Each kind maps to one set of EventPipe providers in <see cref="CaptureProviders"/>.</summary>
 public enum CaptureKind
 {
     /// <summary>The runtime's thread sampler (every managed thread, about every millisecond) plus method names.</summary>
     Cpu,
+
+    /// <summary>Sampled allocations (<c>AllocationSampled</c>, .NET 10) with the allocating stack.</summary>
+    Allocations,
+
+    /// <summary>Lock contention: <c>ContentionStart</c> with the waiting stack, <c>ContentionStop</c> with the wait.</summary>
+    Contention,
+
+    /// <summary>The stacks of all managed threads now: a very short sampler session.</summary>
+    Threads,
+
+    /// <summary>A raw trace for PerfView and friends: CPU samples plus GC, exception and contention events.</summary>
+    Trace,
 }

@@ -22,6 +22,14 @@ public static class CaptureProviders
     // session get names; rundown (requested separately) names the ones jitted before it started.
     private const long MethodNameKeywords = 0x8 | 0x10 | 0x20;
 
+    private const long GcKeyword = 0x1;
+    private const long ContentionKeyword = 0x4000;
+    private const long ExceptionKeyword = 0x8000;
+
+    // .NET 10's randomized allocation sampling; runtimes without it ignore the keyword, and the GC keyword at
+    // Verbose then yields GCAllocationTick instead (the runtime emits one or the other, never both).
+    private const long AllocationSamplingKeyword = 0x800_0000_0000;
+
     /// <summary>Gets the providers for a kind.</summary>
     /// <param name="kind">The kind.</param>
     /// <returns>The providers.</returns>
@@ -32,6 +40,17 @@ public static class CaptureProviders
             new EventPipeProvider(SampleProfiler, EventLevel.Informational),
             new EventPipeProvider(Runtime, EventLevel.Verbose, MethodNameKeywords),
         ],
+        CaptureKind.Allocations => Environment.Version.Major >= 10
+            ? [new EventPipeProvider(Runtime, EventLevel.Verbose, MethodNameKeywords | AllocationSamplingKeyword)]
+            : [new EventPipeProvider(Runtime, EventLevel.Verbose, MethodNameKeywords | GcKeyword)],
+        CaptureKind.Contention => [new EventPipeProvider(Runtime, EventLevel.Verbose, MethodNameKeywords | ContentionKeyword)],
+        CaptureKind.Threads => For(CaptureKind.Cpu),
+        CaptureKind.Trace =>
+        [
+            new EventPipeProvider(SampleProfiler, EventLevel.Informational),
+            // One provider entry per name: the level is shared, so GC at Verbose also brings GCAllocationTick.
+            new EventPipeProvider(Runtime, EventLevel.Verbose, MethodNameKeywords | GcKeyword | ContentionKeyword | ExceptionKeyword),
+        ],
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -40,7 +59,7 @@ public static class CaptureProviders
     /// <returns>True for every kind that resolves stacks.</returns>
     public static bool RequestRundown(CaptureKind kind) => kind switch
     {
-        CaptureKind.Cpu => true,
+        CaptureKind.Cpu or CaptureKind.Allocations or CaptureKind.Contention or CaptureKind.Threads or CaptureKind.Trace => true,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

@@ -23,9 +23,10 @@ public sealed class EventPipeCaptureSourceTests
         Assert.True(result.Bytes > 0 && new FileInfo(result.NettracePath).Length == result.Bytes);
         Assert.InRange(result.Duration, TimeSpan.FromSeconds(1.9), TimeSpan.FromMinutes(1));
 
-        var profile = CpuProfileParser.Parse(
+        var profile = ProfileParser.Parse(
+            CaptureKind.Cpu,
             result.NettracePath,
-            new CpuParseOptions { TempDirectory = folder.Path, ExtraLabels = [new ProfileLabel("capture_trace_id", "abc")] },
+            new ParseOptions { TempDirectory = folder.Path, ExtraLabels = [new ProfileLabel("capture_trace_id", "abc")] },
             CancellationToken.None);
 
         Assert.Equal(WellKnownSampleTypes.CpuProfile, profile.SampleTypes);

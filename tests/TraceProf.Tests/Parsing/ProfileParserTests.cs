@@ -2,7 +2,7 @@ using TraceProf.Parsing;
 
 namespace TraceProf.Tests.Parsing;
 
-public sealed class CpuProfileParserTests
+public sealed class ProfileParserTests
 {
     [Fact]
     public void Parse_FileThatIsNotANettrace_ThrowsInvalidDataException_AndLeavesNoTempFiles()
@@ -12,7 +12,7 @@ public sealed class CpuProfileParserTests
         File.WriteAllText(path, "this is not a nettrace file at all");
         var temp = Path.Combine(folder.Path, "tmp");
 
-        var error = Assert.Throws<InvalidDataException>(() => CpuProfileParser.Parse(path, new CpuParseOptions { TempDirectory = temp }, CancellationToken.None));
+        var error = Assert.Throws<InvalidDataException>(() => ProfileParser.Parse(TraceProf.Capture.CaptureKind.Cpu, path, new ParseOptions { TempDirectory = temp }, CancellationToken.None));
         Assert.Contains("garbage.nettrace", error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFiles(temp));
     }
@@ -20,9 +20,9 @@ public sealed class CpuProfileParserTests
     [Fact]
     public void SamplingInterval_DefaultsToOneMillisecond()
     {
-        Assert.Equal(TimeSpan.FromMilliseconds(1), CpuParseOptions.DefaultSamplingInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), ParseOptions.DefaultSamplingInterval);
         Assert.Equal(
-            Environment.GetEnvironmentVariable("DOTNET_EventPipeThreadSamplingRate") is null ? TimeSpan.FromMilliseconds(1) : CpuParseOptions.SamplingIntervalOfThisProcess(),
-            new CpuParseOptions().SamplingInterval);
+            Environment.GetEnvironmentVariable("DOTNET_EventPipeThreadSamplingRate") is null ? TimeSpan.FromMilliseconds(1) : ParseOptions.SamplingIntervalOfThisProcess(),
+            new ParseOptions().SamplingInterval);
     }
 }

@@ -2,8 +2,8 @@ using TraceProf.Profiles;
 
 namespace TraceProf.Parsing;
 
-/// <summary>How <see cref="CpuProfileParser"/> turns a capture into a profile.</summary>
-public sealed class CpuParseOptions
+/// <summary>How <see cref="ProfileParser"/> turns a capture into a profile.</summary>
+public sealed class ParseOptions
 {
     /// <summary>The runtime's default interval between sampler ticks: 1 ms.</summary>
     public static readonly TimeSpan DefaultSamplingInterval = TimeSpan.FromMilliseconds(1);
@@ -15,10 +15,16 @@ public sealed class CpuParseOptions
     public IReadOnlyList<ProfileLabel> ExtraLabels { get; init; } = [];
 
     /// <summary>
-    /// Gets the interval between sampler ticks, which each sample stands for. Default value: the process's
+    /// Gets the interval between sampler ticks, which each CPU sample stands for. Default value: the process's
     /// <c>DOTNET_EventPipeThreadSamplingRate</c> (milliseconds) if set, else 1 ms.
     /// </summary>
     public TimeSpan SamplingInterval { get; init; } = SamplingIntervalOfThisProcess();
+
+    /// <summary>
+    /// Gets a lookup of thread names by OS thread id, used by the thread-stacks profile. Default value: none
+    /// (names are unknown); live captures of this process pass <see cref="ThreadNames.OfThisProcess"/>.
+    /// </summary>
+    public Func<int, string?>? ThreadName { get; init; }
 
     /// <summary>The sampler's interval for this process, read the way the runtime reads it: at start-up, from the environment.</summary>
     /// <returns>The interval.</returns>

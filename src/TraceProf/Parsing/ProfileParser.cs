@@ -1,0 +1,30 @@
+using TraceProf.Capture;
+using TraceProf.Profiles;
+
+namespace TraceProf.Parsing;
+
+/// <summary>Turns a <c>.nettrace</c> capture into the <see cref="Profile"/> of its kind. Needs no ASP.NET Core.</summary>
+public static class ProfileParser
+{
+    /// <summary>Parses a capture.</summary>
+    /// <param name="kind">What the capture recorded; <see cref="CaptureKind.Trace"/> yields its CPU profile.</param>
+    /// <param name="nettracePath">The capture.</param>
+    /// <param name="options">Labels, period and temp folder.</param>
+    /// <param name="cancellationToken">Stops parsing.</param>
+    /// <returns>The profile.</returns>
+    /// <exception cref="InvalidDataException">The file is not a readable nettrace capture.</exception>
+    public static Profile Parse(CaptureKind kind, string nettracePath, ParseOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory);
+        cancellationToken.ThrowIfCancellationRequested();
+        return kind switch
+        {
+            CaptureKind.Cpu or CaptureKind.Trace => CpuProfileParser.Parse(reader, options, cancellationToken),
+            CaptureKind.Allocations => AllocationProfileParser.Parse(reader, options, cancellationToken),
+            CaptureKind.Contention => ContentionProfileParser.Parse(reader, options, cancellationToken),
+            CaptureKind.Threads => ThreadStacksParser.Parse(reader, options, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        };
+    }
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Etlx;
+using TraceProf.Profiles;
+
+namespace TraceProf.Parsing;
+
+/// <summary>
+/// Opens a nettrace through TraceEvent's <see cref="TraceLog"/> (which resolves stacks) and turns event stacks
+/// into frame ids of a <see cref="ProfileBuilder"/>. Deletes its intermediate <c>.etlx</c> on dispose.
+/// </summary>
+internal sealed class TraceLogReader : IDisposable
+{
+    private readonly string _etlxPath;
+    private readonly Dictionary<CodeAddressIndex, int> _frameIds = [];
+
+    private TraceLogReader(string etlxPath, TraceLog log)
+    {
+        _etlxPath = etlxPath;
+        Log = log;
+    }
+
+    public TraceLog Log { get; }
+
+    public long UnresolvedAddresses { get; private set; }
+
+    public static TraceLogReader Open(string nettracePath, string tempDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nettracePath);
+        Directory.CreateDirectory(tempDirectory);
+        var etlxPath = Path.Combine(tempDirectory, Guid.NewGuid().ToString("N") + ".etlx");
+        try
+        {
+            // TraceLog.OpenOrConvert expects ETW input; an EventPipe file has to go through this converter.
+            TraceLog.CreateFromEventPipeDataFile(nettracePath, etlxPath, new TraceLogOptions { ContinueOnError = true });
+            return new TraceLogReader(etlxPath, new TraceLog(etlxPath));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            File.Delete(etlxPath);
+            throw new InvalidDataException($"'{Path.GetFileName(nettracePath)}' is not a readable nettrace capture: {ex.Message}", ex);
+        }
+    }
+
+    public ProfileBuilder NewBuilder(IReadOnlyList<SampleType> sampleTypes, int defaultIndex) => new(sampleTypes, defaultIndex)
+    {
+        StartTime = new DateTimeOffset(Log.SessionStartTime.ToUniversalTime(), TimeSpan.Zero),
+        Duration = Log.SessionDuration,
+    };
+
+    /// <summary>Fills <paramref name="stack"/> with the event's frames, leaf first.</summary>
+    public void ResolveStack(TraceEvent data, ProfileBuilder builder, List<int> stack)
+    {
+        stack.Clear();
+        for (var callStack = data.CallStack(); callStack is not null; callStack = callStack.Caller)
+        {
+            var address = callStack.CodeAddress;
+            if (!_frameIds.TryGetValue(address.CodeAddressIndex, out var frameId))
+            {
+                var name = address.FullMethodName;
+                var module = address.ModuleName;
+                if (string.IsNullOrEmpty(name))
+                {
+                    name = string.Create(CultureInfo.InvariantCulture, $"{(string.IsNullOrEmpty(module) ? "?" : module)}!0x{address.Address:x}");
+                    UnresolvedAddresses++;
+                }
+
+                // Samples land at GC safe points; the poll helper is where the thread was stopped, not where it
+                // spent time, so it is folded into its caller.
+                frameId = name.Contains("<PollGC>g__PollGCWorker", StringComparison.Ordinal) ? -1 : builder.InternFrame(new ProfileFrame(name, module ?? ""));
+                _frameIds[address.CodeAddressIndex] = frameId;
+            }
+
+            if (frameId >= 0)
+            {
+                stack.Add(frameId);
+            }
+        }
+    }
+
+    public void AddUnresolvedComment(ProfileBuilder builder) =>
+        builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{UnresolvedAddresses} distinct frame addresses could not be resolved to a method."));
+
+    public void Dispose()
+    {
+        Log.Dispose();
+        File.Delete(_etlxPath);
+    }
+}
