@@ -22,6 +22,7 @@ builder.Services.AddOpenTelemetry()
 builder.Services.AddSingleton<Catalog>();
 builder.Services.AddSingleton<PricingEngine>();
 builder.Services.AddSingleton<PaymentGateway>();
+builder.Services.AddSingleton<Inventory>();
 builder.Services.AddHttpClient<ShopperSimulator>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ShopperSimulator>());
 
@@ -51,9 +52,11 @@ app.MapGet("/orders/quote", (int? items, PricingEngine pricing) =>
     var count = Math.Clamp(items ?? 20, 1, 500);
     return Results.Ok(pricing.Quote(count));
 });
-app.MapPost("/orders", async (int? items, PricingEngine pricing, PaymentGateway payments, CancellationToken cancellationToken) =>
+app.MapPost("/orders", async (int? items, Catalog catalog, PricingEngine pricing, Inventory inventory, PaymentGateway payments, CancellationToken cancellationToken) =>
 {
-    var quote = pricing.Quote(Math.Clamp(items ?? 5, 1, 500));
+    var count = Math.Clamp(items ?? 5, 1, 500);
+    inventory.Reserve(catalog.All.Take(count).ToArray());
+    var quote = pricing.Quote(count);
     var receipt = await payments.ChargeAsync(quote.Total, cancellationToken);
     return Results.Created($"/orders/{receipt.OrderId}", new { receipt.OrderId, quote.Total, receipt.Status });
 });

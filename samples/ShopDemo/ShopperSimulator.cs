@@ -26,13 +26,22 @@ public sealed partial class ShopperSimulator(HttpClient http, IServer server, IC
 
         http.BaseAddress = new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://[::]", "://localhost", StringComparison.Ordinal));
         LogStarted(logger, http.BaseAddress);
+
+        // A few shoppers at once, so that orders meet at the inventory lock.
+        await Task.WhenAll(Enumerable.Range(0, Shoppers).Select(_ => ShopAsync(stoppingToken)));
+    }
+
+    private const int Shoppers = 3;
+
+    private async Task ShopAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 using var quote = await http.GetAsync(new Uri($"/orders/quote?items={Random.Shared.Next(10, 60)}", UriKind.Relative), stoppingToken);
                 using var order = await http.PostAsync(new Uri($"/orders?items={Random.Shared.Next(1, 10)}", UriKind.Relative), null, stoppingToken);
-                await Task.Delay(TimeSpan.FromMilliseconds(50), stoppingToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), stoppingToken);
             }
             catch (HttpRequestException)
             {

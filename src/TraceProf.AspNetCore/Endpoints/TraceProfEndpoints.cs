@@ -139,6 +139,14 @@ internal sealed class TraceProfEndpoints
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The capture was cancelled: the client went away or the application is stopping.").ConfigureAwait(false);
                 return;
             }
+            catch (SnapshotTooLargeException ex)
+            {
+                await Problems.WriteAsync(
+                    context,
+                    StatusCodes.Status507InsufficientStorage,
+                    $"The capture was made but cannot be stored: {ex.Message} Capture for fewer seconds, or raise TraceProf:Storage:MaxTotalMegabytes.").ConfigureAwait(false);
+                return;
+            }
             catch (CaptureUnavailableException ex)
             {
                 Log.CaptureUnavailable(_logger, ex);

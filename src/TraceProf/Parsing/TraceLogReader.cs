@@ -13,6 +13,7 @@ internal sealed class TraceLogReader : IDisposable
 {
     private readonly string _etlxPath;
     private readonly Dictionary<CodeAddressIndex, int> _frameIds = [];
+    private readonly HashSet<int> _eventEmitters = [];
 
     private TraceLogReader(string etlxPath, TraceLog log)
     {
@@ -69,9 +70,16 @@ internal sealed class TraceLogReader : IDisposable
                 // spent time, so it is folded into its caller.
                 frameId = name.Contains("<PollGC>g__PollGCWorker", StringComparison.Ordinal) ? -1 : builder.InternFrame(new ProfileFrame(name, module ?? ""));
                 _frameIds[address.CodeAddressIndex] = frameId;
+
+                // Some runtime events are raised from managed code (System.Threading.Lock's contention events);
+                // the raising method is bookkeeping, not where the program was, so it never stays the leaf.
+                if (name.StartsWith("System.Diagnostics.Tracing.NativeRuntimeEventSource.", StringComparison.Ordinal))
+                {
+                    _eventEmitters.Add(frameId);
+                }
             }
 
-            if (frameId >= 0)
+            if (frameId >= 0 && !(stack.Count == 0 && _eventEmitters.Contains(frameId)))
             {
                 stack.Add(frameId);
             }

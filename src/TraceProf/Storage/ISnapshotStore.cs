@@ -21,8 +21,9 @@ public interface ISnapshotStore
     /// <returns>The stored metadata.</returns>
     /// <exception cref="ArgumentException">
     /// An id in <paramref name="info"/> is malformed (see <see cref="SnapshotIds"/> and <see cref="TraceIds"/>),
-    /// the id is already stored, there is no artifact, or the files exceed the store's byte limit.
+    /// the id is already stored, or there is no artifact.
     /// </exception>
+    /// <exception cref="SnapshotTooLargeException">The files together exceed what the store may hold in all.</exception>
     Task<SnapshotInfo> AddAsync(
         SnapshotInfo info,
         IReadOnlyDictionary<SnapshotArtifact, string> artifacts,

@@ -153,11 +153,10 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             long total = (profileBytes ?? 0) + (nettraceBytes ?? 0);
             if (total > this.maxTotalBytes)
             {
-                throw new ArgumentException(
+                throw new SnapshotTooLargeException(
                     string.Create(
                         CultureInfo.InvariantCulture,
-                        $"The snapshot's files total {total} bytes, more than MaxTotalBytes ({this.maxTotalBytes})."),
-                    nameof(artifacts));
+                        $"The snapshot's files total {total} bytes, more than the store may hold in all (MaxTotalBytes {this.maxTotalBytes})."));
             }
 
             await this.writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);

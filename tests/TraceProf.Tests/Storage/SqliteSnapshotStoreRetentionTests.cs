@@ -89,7 +89,7 @@ public sealed class SqliteSnapshotStoreRetentionTests : IDisposable
         List<string> kept = await this.AddSeveralAsync(store, 1);
 
         Dictionary<SnapshotArtifact, string> artifacts = this.folder.Artifacts(profileBytes: 10, nettraceBytes: (1 << 20) + 1);
-        await Assert.ThrowsAsync<ArgumentException>(() => store.AddAsync(this.NewInfo(), artifacts, CancellationToken.None));
+        await Assert.ThrowsAsync<SnapshotTooLargeException>(() => store.AddAsync(this.NewInfo(), artifacts, CancellationToken.None));
 
         Assert.Equal(kept, await ListIdsAsync(store)); // nothing older was evicted for it
         Assert.Empty(this.folder.IncomingFiles());
