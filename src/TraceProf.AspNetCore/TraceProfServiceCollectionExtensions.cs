@@ -8,6 +8,7 @@ using TraceProf;
 using TraceProf.AspNetCore;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
+using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Storage;
 
@@ -84,6 +85,10 @@ public static class TraceProfServiceCollectionExtensions
                 sp.GetService<ILogger<CaptureCoordinator>>());
         });
         services.AddTransient<IStartupFilter, TraceProfStartupFilter>();
+
+        // While a capture listens, ASP.NET Core must start an Activity per request even without OpenTelemetry,
+        // so that every sample can name its trace.
+        TimelineRecorder.EnsureActivitiesFrom("Microsoft.AspNetCore");
         return services;
     }
 

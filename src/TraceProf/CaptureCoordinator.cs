@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Encoding;
 using TraceProf.Parsing;
@@ -93,7 +94,15 @@ public sealed partial class CaptureCoordinator
         try
         {
             var stopwatch = Stopwatch.StartNew();
-            var captured = await _source.CaptureAsync(request.Kind, request.Duration, nettracePath, cancellationToken).ConfigureAwait(false);
+            CaptureResult captured;
+            SpanTimeline timeline;
+            using (TimelineRecorder.Start())
+            {
+                var from = Stopwatch.GetTimestamp();
+                captured = await _source.CaptureAsync(request.Kind, request.Duration, nettracePath, cancellationToken).ConfigureAwait(false);
+                timeline = TimelineRecorder.Snapshot(from, Stopwatch.GetTimestamp());
+            }
+
             var captureElapsed = stopwatch.Elapsed;
 
             var parseOptions = new ParseOptions
@@ -101,6 +110,7 @@ public sealed partial class CaptureCoordinator
                 TempDirectory = _options.TempDirectory,
                 ExtraLabels = [new ProfileLabel("capture_trace_id", traceId)],
                 ThreadName = ThreadNames.OfThisProcess,
+                Timeline = timeline,
             };
             var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
             await using (var pprof = File.Create(pprofPath))

@@ -52,7 +52,7 @@ internal static class AllocationProfileParser
             stack.Insert(0, typeFrame);
             values[0] = objects;
             values[1] = bytes;
-            builder.Add(CollectionsMarshal.AsSpan(stack), values, labels.For(data.ThreadID, new ProfileLabel("object_type", typeName)));
+            builder.Add(CollectionsMarshal.AsSpan(stack), values, labels.For(data.ThreadID, data.RawTimestamp(), new ProfileLabel("object_type", typeName)));
         }
 
         var source = reader.Log.Events.GetSource();

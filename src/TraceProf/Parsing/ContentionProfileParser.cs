@@ -17,7 +17,7 @@ internal static class ContentionProfileParser
         builder.Period = 1;
 
         var labels = new LabelSet(options);
-        var waiting = new Dictionary<int, (int[] Stack, double StartMs)>();
+        var waiting = new Dictionary<int, (int[] Stack, double StartMs, long StartQpc)>();
         var stack = new List<int>(64);
         long starts = 0, unmatched = 0;
         var sessionEndMs = reader.Log.SessionEndTimeRelativeMSec;
@@ -31,7 +31,7 @@ internal static class ContentionProfileParser
             }
 
             reader.ResolveStack(data, builder, stack);
-            waiting[data.ThreadID] = ([.. stack], data.TimeStampRelativeMSec);
+            waiting[data.ThreadID] = ([.. stack], data.TimeStampRelativeMSec, data.RawTimestamp());
         };
         source.Clr.ContentionStop += data =>
         {
@@ -39,7 +39,7 @@ internal static class ContentionProfileParser
             if (waiting.Remove(data.ThreadID, out var wait))
             {
                 var delay = data.DurationNs > 0 ? (long)data.DurationNs : (long)((data.TimeStampRelativeMSec - wait.StartMs) * 1_000_000);
-                builder.Add(wait.Stack, [1, delay], labels.For(data.ThreadID));
+                builder.Add(wait.Stack, [1, delay], labels.For(data.ThreadID, wait.StartQpc));
             }
         };
         source.Process();
@@ -48,7 +48,7 @@ internal static class ContentionProfileParser
         foreach (var (threadId, wait) in waiting)
         {
             unmatched++;
-            builder.Add(wait.Stack, [1, (long)((sessionEndMs - wait.StartMs) * 1_000_000)], labels.For(threadId));
+            builder.Add(wait.Stack, [1, (long)((sessionEndMs - wait.StartMs) * 1_000_000)], labels.For(threadId, wait.StartQpc));
         }
 
         builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf contention profile: {starts} ContentionStart events, {unmatched} still waiting at the end (delay counted to the end of the capture)."));

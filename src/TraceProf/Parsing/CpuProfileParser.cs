@@ -34,7 +34,7 @@ internal static class CpuProfileParser
             }
 
             reader.ResolveStack(data, builder, stack);
-            builder.Add(CollectionsMarshal.AsSpan(stack), data.Type == ClrThreadSampleType.Managed ? managed : external, labels.For(data.ThreadID));
+            builder.Add(CollectionsMarshal.AsSpan(stack), data.Type == ClrThreadSampleType.Managed ? managed : external, labels.For(data.ThreadID, data.RawTimestamp()));
         };
         source.Process();
 

@@ -21,6 +21,12 @@ public sealed class ParseOptions
     public TimeSpan SamplingInterval { get; init; } = SamplingIntervalOfThisProcess();
 
     /// <summary>
+    /// Gets the span timeline recorded during the capture; each sample gets the labels of the span its thread
+    /// worked for at that moment. Default value: none (samples carry no span labels).
+    /// </summary>
+    public Attribution.SpanTimeline? Timeline { get; init; }
+
+    /// <summary>
     /// Gets a lookup of thread names by OS thread id, used by the thread-stacks profile. Default value: none
     /// (names are unknown); live captures of this process pass <see cref="ThreadNames.OfThisProcess"/>.
     /// </summary>

@@ -18,7 +18,7 @@ public static class ProfileParser
         ArgumentNullException.ThrowIfNull(options);
         using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory);
         cancellationToken.ThrowIfCancellationRequested();
-        return kind switch
+        var profile = kind switch
         {
             CaptureKind.Cpu or CaptureKind.Trace => CpuProfileParser.Parse(reader, options, cancellationToken),
             CaptureKind.Allocations => AllocationProfileParser.Parse(reader, options, cancellationToken),
@@ -26,5 +26,6 @@ public static class ProfileParser
             CaptureKind.Threads => ThreadStacksParser.Parse(reader, options, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
+        return profile;
     }
 }

@@ -33,7 +33,7 @@ internal static class ThreadStacksParser
             reader.ResolveStack(data, builder, stack);
             var name = options.ThreadName?.Invoke(data.ThreadID) ?? "";
             var state = data.Type == ClrThreadSampleType.Managed ? "managed" : "external";
-            builder.Add(CollectionsMarshal.AsSpan(stack), [1], labels.For(data.ThreadID, new ProfileLabel("thread_name", name), new ProfileLabel("thread_state", state)));
+            builder.Add(CollectionsMarshal.AsSpan(stack), [1], labels.For(data.ThreadID, data.RawTimestamp(), new ProfileLabel("thread_name", name), new ProfileLabel("thread_state", state)));
         };
         source.Process();
 
