@@ -131,6 +131,7 @@ public sealed partial class CaptureCoordinator
                 StartedAt = captured.StartedAt,
                 Duration = captured.Duration,
                 SampleCount = profile.Samples.Count,
+                ContainedTraceIds = ContainedTraces(profile, traceId),
             };
             var artifacts = new Dictionary<SnapshotArtifact, string>
             {
@@ -148,6 +149,15 @@ public sealed partial class CaptureCoordinator
             TryDelete(pprofPath);
         }
     }
+
+    private static string[] ContainedTraces(Profile profile, string storedUnder) =>
+        [.. profile.Samples
+            .SelectMany(s => s.Labels)
+            .Where(l => l.Key == SpanLabels.TraceId && l.Value != storedUnder)
+            .Select(l => l.Value)
+            .Distinct(StringComparer.Ordinal)
+            .Where(TraceIds.IsValid)
+            .Take(SnapshotInfo.MaxContainedTraceIds)];
 
     private static void TryDelete(string path)
     {

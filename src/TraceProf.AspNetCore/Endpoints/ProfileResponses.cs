@@ -21,10 +21,12 @@ internal static class ProfileResponses
         Profile? profile,
         CancellationToken cancellationToken)
     {
-        var artifact = format == ProfileFormat.Nettrace ? SnapshotArtifact.Nettrace : SnapshotArtifact.Pprof;
+        // A profile in hand (fresh from a capture, or filtered to one trace) is encoded; otherwise the stored
+        // artifact is streamed or decoded.
         Stream? stored = null;
-        if (format is ProfileFormat.Pprof or ProfileFormat.Nettrace || profile is null)
+        if (format == ProfileFormat.Nettrace || profile is null)
         {
+            var artifact = format == ProfileFormat.Nettrace ? SnapshotArtifact.Nettrace : SnapshotArtifact.Pprof;
             stored = await store.OpenArtifactAsync(snapshot.Id, artifact, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
@@ -40,9 +42,9 @@ internal static class ProfileResponses
         {
             var response = context.Response;
             SetHeaders(response, snapshot, ProfileFormats.ContentType(format), ProfileFormats.FileExtension(format));
-            if (format is ProfileFormat.Pprof or ProfileFormat.Nettrace)
+            if (stored is not null && format is ProfileFormat.Pprof or ProfileFormat.Nettrace)
             {
-                response.ContentLength = stored!.Length;
+                response.ContentLength = stored.Length;
                 await stored.CopyToAsync(response.Body, cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -78,6 +80,19 @@ internal static class ProfileResponses
 
         SetHeaders(context.Response, snapshot, "text/plain; charset=utf-8", ".threads.txt");
         await SendBufferedAsync(context.Response, buffer => ThreadDumpEncoder.Write(profile, buffer, debugLevel), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers with a profile merged from several snapshots of one trace.</summary>
+    public static Task WriteMergedAsync(HttpContext context, Profile profile, ProfileFormat format, string traceId, string kind, IEnumerable<string> snapshotIds, CancellationToken cancellationToken)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = ProfileFormats.ContentType(format);
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers[SnapshotIdHeader] = string.Join(",", snapshotIds);
+        response.Headers[TraceIdHeader] = traceId;
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"trace-{traceId}-{kind}{ProfileFormats.FileExtension(format)}" }.ToString();
+        return SendBufferedAsync(response, buffer => ProfileEncoder.Write(profile, format, buffer, $"trace {traceId} ({kind})"), cancellationToken);
     }
 
     private static void SetHeaders(HttpResponse response, SnapshotInfo snapshot, string contentType, string extension)

@@ -10,7 +10,9 @@ using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore.Security;
 using TraceProf.Capture;
 using TraceProf.Encoding;
+using TraceProf.Attribution;
 using TraceProf.Parsing;
+using TraceProf.Profiles;
 using TraceProf.Storage;
 
 namespace TraceProf.AspNetCore.Endpoints;
@@ -19,6 +21,9 @@ namespace TraceProf.AspNetCore.Endpoints;
 internal sealed class TraceProfEndpoints
 {
     // The thread-stacks capture only needs one sampler tick per thread; a short session is plenty.
+    // A trace view reads at most this many snapshots; a trace is seldom in more.
+    private const int MaxSnapshotsPerTrace = 50;
+
     private static readonly TimeSpan ThreadsCaptureDuration = TimeSpan.FromMilliseconds(200);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -58,6 +63,7 @@ internal sealed class TraceProfEndpoints
             new("/pprof/trace", Capabilities.Trace, Capture(CaptureKind.Trace), "raw .nettrace for ?seconds=N"),
             new("/snapshots", Capabilities.Snapshots, Guard(Capabilities.Snapshots, ListSnapshotsAsync), "stored snapshots: ?traceId=&kind=&since=&limit="),
             new("/snapshots/{id}", Capabilities.Snapshots, Guard(Capabilities.Snapshots, GetSnapshotAsync), "one stored snapshot: ?format=pprof|speedscope|folded|nettrace"),
+            new("/traces/{traceId}", Capabilities.Snapshots, Guard(Capabilities.Snapshots, GetTraceAsync), "every stored sample of one trace, merged: ?kind=cpu&format="),
             new("/pprof/{name}", Capabilities.None, Guard(Capabilities.None, UnknownProfileAsync), "unknown profile names answer 404"),
         ];
     }
@@ -195,6 +201,7 @@ internal sealed class TraceProfEndpoints
                 sampleCount = row.SampleCount,
                 profileBytes = row.ProfileBytes,
                 nettraceBytes = row.NettraceBytes,
+                containedTraceIds = row.ContainedTraceIds,
                 href = $"{_options.PathPrefix}/snapshots/{row.Id}",
             }),
         };
@@ -211,7 +218,8 @@ internal sealed class TraceProfEndpoints
         }
 
         if (!QueryParser.TryGetFormat(context.Request, out var format, out var error) ||
-            !QueryParser.TryGetDebug(context.Request, out var debug, out error))
+            !QueryParser.TryGetDebug(context.Request, out var debug, out error) ||
+            !QueryParser.TryGetTraceId(context.Request, out var onlyTrace, out error))
         {
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
@@ -236,7 +244,88 @@ internal sealed class TraceProfEndpoints
             return;
         }
 
-        await ProfileResponses.WriteAsync(context, _store, snapshot, format, profile: null, context.RequestAborted).ConfigureAwait(false);
+        Profile? filtered = null;
+        if (onlyTrace is not null)
+        {
+            if (format == ProfileFormat.Nettrace)
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "traceId filters the samples of a profile; it does not apply to format=nettrace, the raw capture.").ConfigureAwait(false);
+                return;
+            }
+
+            filtered = await ReadProfileAsync(snapshot, context.RequestAborted).ConfigureAwait(false);
+            if (filtered is null)
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"Snapshot {id} has no profile file any more (removed by retention or never stored).").ConfigureAwait(false);
+                return;
+            }
+
+            filtered = ProfileOperations.WhereLabel(filtered, SpanLabels.TraceId, onlyTrace);
+        }
+
+        await ProfileResponses.WriteAsync(context, _store, snapshot, format, filtered, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task GetTraceAsync(HttpContext context)
+    {
+        var traceId = context.Request.RouteValues["traceId"] as string ?? "";
+        if (!TraceIds.IsValid(traceId))
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, $"A trace id is 32 lower-case hex digits, not all zero; got '{QueryParser.Echo(traceId)}'.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!QueryParser.TryGetFormat(context.Request, out var format, out var error) ||
+            !QueryParser.TryGetKind(context.Request, CaptureKinds.Names, out var kind, out error))
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return;
+        }
+
+        kind ??= CaptureKinds.Name(CaptureKind.Cpu);
+        if (format == ProfileFormat.Nettrace)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "A trace view merges profiles; format must be pprof, speedscope or folded. Fetch raw captures from /snapshots/{id}?format=nettrace.").ConfigureAwait(false);
+            return;
+        }
+
+        var rows = await _store.ListAsync(new SnapshotQuery { TraceId = traceId, Kind = kind, Limit = MaxSnapshotsPerTrace }, context.RequestAborted).ConfigureAwait(false);
+        var parts = new List<(Profile, IReadOnlyList<ProfileLabel>)>();
+        var used = new List<string>();
+        foreach (var row in rows)
+        {
+            if (await ReadProfileAsync(row, context.RequestAborted).ConfigureAwait(false) is { } profile)
+            {
+                parts.Add((profile, [new ProfileLabel("snapshot_id", row.Id), new ProfileLabel("service.name", row.ServiceName)]));
+                used.Add(row.Id);
+            }
+        }
+
+        if (parts.Count == 0)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"No stored {kind} snapshot holds samples of trace {traceId}.").ConfigureAwait(false);
+            return;
+        }
+
+        var merged = ProfileOperations.Merge(
+            parts,
+            s => s.Labels.Contains(new ProfileLabel(SpanLabels.TraceId, traceId)),
+            [$"TraceProf trace view: samples of trace {traceId} from {parts.Count} {kind} snapshot(s): {string.Join(", ", used)}."]);
+        await ProfileResponses.WriteMergedAsync(context, merged, format, traceId, kind, used, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task<Profile?> ReadProfileAsync(SnapshotInfo snapshot, CancellationToken cancellationToken)
+    {
+        var stream = await _store.OpenArtifactAsync(snapshot.Id, SnapshotArtifact.Pprof, cancellationToken).ConfigureAwait(false);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        await using (stream.ConfigureAwait(false))
+        {
+            return PprofDecoder.Decode(stream);
+        }
     }
 
     private Task UnknownProfileAsync(HttpContext context)
@@ -265,7 +354,9 @@ internal sealed class TraceProfEndpoints
             new IndexEntry("trace", $"{p}/pprof/trace?seconds=5", "trace",
                 "Raw .nettrace of ?seconds=N: CPU samples plus GC, exception and contention events, for PerfView, dotnet-trace and TraceEvent."),
             new IndexEntry("snapshots", $"{p}/snapshots", "snapshots",
-                "Stored snapshots, newest first; filter with ?traceId=<32 hex>&kind=&since=&limit=."),
+                "Stored snapshots, newest first; filter with ?traceId=<32 hex>&kind=&since=&limit= (a trace id finds every capture holding its samples)."),
+            new IndexEntry("traces", $"{p}/traces/<trace id>?kind=cpu", "snapshots",
+                "Every stored sample of one trace, merged from all snapshots that hold it; ?kind=&format=."),
         };
 
         var accept = context.Request.Headers.Accept.ToString();

@@ -39,6 +39,15 @@ public sealed record SnapshotInfo
     /// <summary>Size of the stored pprof in bytes (0 when absent). Filled in by the store.</summary>
     public long ProfileBytes { get; init; }
 
+    /// <summary>The most trace ids <see cref="ContainedTraceIds"/> may list.</summary>
+    public const int MaxContainedTraceIds = 1000;
+
+    /// <summary>
+    /// The traces the snapshot holds samples of (each 32 lower-case hex), at most <see cref="MaxContainedTraceIds"/>;
+    /// a trace id finds the snapshot through these as well as through <see cref="TraceId"/>.
+    /// </summary>
+    public IReadOnlyList<string> ContainedTraceIds { get; init; } = [];
+
     /// <summary>Size of the stored nettrace in bytes (0 when absent). Filled in by the store.</summary>
     public long NettraceBytes { get; init; }
 }

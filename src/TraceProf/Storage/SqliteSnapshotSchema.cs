@@ -33,6 +33,17 @@ internal static class SqliteSnapshotSchema
         CREATE INDEX ix_snapshots_started_at ON snapshots (started_at);
         CREATE INDEX ix_snapshots_stored_at ON snapshots (stored_at);
         """,
+
+        // v2: the traces a snapshot holds samples of (besides the one it is stored under), so that a trace id
+        // finds every capture that was running while its request ran.
+        """
+        CREATE TABLE snapshot_traces (
+            trace_id    TEXT NOT NULL,
+            snapshot_id TEXT NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+            PRIMARY KEY (trace_id, snapshot_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_snapshot_traces_snapshot ON snapshot_traces (snapshot_id);
+        """,
     ];
 
     /// <summary>The version this code writes.</summary>

@@ -34,7 +34,8 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
 
     private const string SelectColumns =
         "id, trace_id, span_id, kind, trigger, status, service_name, host_name, started_at, duration, " +
-        "sample_count, profile_bytes, nettrace_bytes";
+        "sample_count, profile_bytes, nettrace_bytes, " +
+        "(SELECT group_concat(trace_id, ',') FROM snapshot_traces t WHERE t.snapshot_id = snapshots.id)";
 
     private readonly string connectionString;
     private readonly string databasePath;
@@ -288,7 +289,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         var where = new List<string>(3);
         if (query.TraceId is not null)
         {
-            where.Add("trace_id = $trace_id");
+            where.Add("(trace_id = $trace_id OR id IN (SELECT snapshot_id FROM snapshot_traces WHERE trace_id = $trace_id))");
             command.Parameters.AddWithValue("$trace_id", query.TraceId);
         }
 
@@ -450,6 +451,13 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         {
             throw new ArgumentException("SnapshotInfo.Duration and SampleCount must not be negative.", nameof(info));
         }
+
+        if (info.ContainedTraceIds.Count > SnapshotInfo.MaxContainedTraceIds || !info.ContainedTraceIds.All(TraceIds.IsValid))
+        {
+            throw new ArgumentException(
+                $"SnapshotInfo.ContainedTraceIds must hold at most {SnapshotInfo.MaxContainedTraceIds} trace ids of 32 lower-case hex digits.",
+                nameof(info));
+        }
     }
 
     private static void ValidateArtifacts(IReadOnlyDictionary<SnapshotArtifact, string> artifacts)
@@ -495,6 +503,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         SampleCount = reader.GetInt64(10),
         ProfileBytes = reader.IsDBNull(11) ? 0 : reader.GetInt64(11),
         NettraceBytes = reader.IsDBNull(12) ? 0 : reader.GetInt64(12),
+        ContainedTraceIds = reader.IsDBNull(13) ? [] : reader.GetString(13).Split(','),
     };
 
     private static string ExecuteScalarString(SqliteConnection connection, string sql)
@@ -571,6 +580,16 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             command.Parameters.AddWithValue("$profile_bytes", DbValue(profileBytes));
             command.Parameters.AddWithValue("$nettrace_bytes", DbValue(nettraceBytes));
             command.Parameters.AddWithValue("$stored_at", this.timeProvider.GetUtcNow().UtcTicks);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var traceId in info.ContainedTraceIds.Distinct(StringComparer.Ordinal))
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO snapshot_traces (trace_id, snapshot_id) VALUES ($trace_id, $id);";
+            command.Parameters.AddWithValue("$trace_id", traceId);
+            command.Parameters.AddWithValue("$id", info.Id);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

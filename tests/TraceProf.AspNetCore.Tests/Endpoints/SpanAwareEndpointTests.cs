@@ -59,6 +59,22 @@ public sealed class SpanAwareEndpointTests(ITestOutputHelper output)
             Assert.Matches("^[0-9a-f]{16}$", Label(labelled, "local_root_span_id"));
         }
 
+        // The capture was requested under another trace, yet trace A finds it, and per-trace views keep only A.
+        var snapshotId = Assert.Single(response.Headers.GetValues("X-TraceProf-Snapshot-Id"));
+        using var list = await host.Client.SendAsync(Requests.Get($"/debug/snapshots?traceId={TraceA}", "admin"));
+        Assert.Contains(snapshotId, await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        foreach (var path in new[] { $"/debug/snapshots/{snapshotId}?traceId={TraceA}&format=folded", $"/debug/traces/{TraceA}?format=folded" })
+        {
+            using var view = await host.Client.SendAsync(Requests.Get(path, "admin"));
+            Assert.Equal(HttpStatusCode.OK, view.StatusCode);
+            var folded = await view.Content.ReadAsStringAsync();
+            Assert.Contains("BurnForA", folded, StringComparison.Ordinal);
+            Assert.DoesNotContain("BurnForB", folded, StringComparison.Ordinal);
+        }
+
+        using var unknownTrace = await host.Client.SendAsync(Requests.Get("/debug/traces/cccccccccccccccccccccccccccccccc", "admin"));
+        Assert.Equal(HttpStatusCode.NotFound, unknownTrace.StatusCode);
+
         var go = GoToolPprofTests.FindOnPath("go");
         Skip.If(go is null, "'go' is not on PATH, so 'go tool pprof' cannot be run; install it (apt-get install golang-go). .ci/run does.");
         var file = Path.Combine(host.StoragePath, "spans.pb.gz");

@@ -143,12 +143,30 @@ public sealed class SqliteSnapshotStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ContainedTraceIds_FindTheSnapshot_AndGoWithIt()
+    {
+        using var store = new SqliteSnapshotStore(this.folder.Options());
+        var info = Snapshots.New(Snapshots.TraceA) with { ContainedTraceIds = [Snapshots.TraceB] };
+        await store.AddAsync(info, this.folder.Artifacts(), CancellationToken.None);
+        await store.AddAsync(Snapshots.New(Snapshots.TraceA), this.folder.Artifacts(), CancellationToken.None);
+
+        var byContained = await store.ListAsync(new SnapshotQuery { TraceId = Snapshots.TraceB }, CancellationToken.None);
+        var found = Assert.Single(byContained);
+        Assert.Equal(info.Id, found.Id);
+        Assert.Equal([Snapshots.TraceB], found.ContainedTraceIds);
+        Assert.Equal(2, (await store.ListAsync(new SnapshotQuery { TraceId = Snapshots.TraceA }, CancellationToken.None)).Count);
+
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            store.AddAsync(Snapshots.New() with { ContainedTraceIds = ["NOT-A-TRACE"] }, this.folder.Artifacts(), CancellationToken.None));
+    }
+
+    [Fact]
     public void Open_PutsDatabaseInWalMode_AndSetsSchemaVersion()
     {
         using var store = new SqliteSnapshotStore(this.folder.Options());
 
         Assert.Equal("wal", this.folder.Sql("PRAGMA journal_mode;"));
-        Assert.Equal(1L, this.folder.Sql("PRAGMA user_version;"));
+        Assert.Equal(2L, this.folder.Sql("PRAGMA user_version;"));
         Assert.Equal(1L, this.folder.Sql("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_snapshots_trace_id';"));
         Assert.Equal(1L, this.folder.Sql("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_snapshots_started_at';"));
     }
