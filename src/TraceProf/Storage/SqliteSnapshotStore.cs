@@ -131,8 +131,8 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         try
         {
             ArgumentNullException.ThrowIfNull(info);
-            ValidateInfo(info);
-            ValidateArtifacts(artifacts);
+            SnapshotValidation.ValidateInfo(info);
+            SnapshotValidation.ValidateArtifacts(artifacts);
             ObjectDisposedException.ThrowIf(this.disposed, this);
             cancellationToken.ThrowIfCancellationRequested();
 
@@ -394,91 +394,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
                 "SnapshotStoreOptions.Path is required: the folder that holds snapshots.db and blobs.", nameof(options));
         }
 
-        if (options.MaxCount is < 1 or > SnapshotStoreOptions.MaxCountLimit)
-        {
-            throw new ArgumentException(
-                string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"SnapshotStoreOptions.MaxCount must be from 1 to {SnapshotStoreOptions.MaxCountLimit}; got {options.MaxCount}."),
-                nameof(options));
-        }
-
-        if (options.MaxAge < SnapshotStoreOptions.MinAge || options.MaxAge > SnapshotStoreOptions.MaxAgeLimit)
-        {
-            throw new ArgumentException(
-                string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"SnapshotStoreOptions.MaxAge must be from {SnapshotStoreOptions.MinAge} to {SnapshotStoreOptions.MaxAgeLimit}; got {options.MaxAge}."),
-                nameof(options));
-        }
-
-        if (options.MaxTotalBytes < SnapshotStoreOptions.MinTotalBytes)
-        {
-            throw new ArgumentException(
-                string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"SnapshotStoreOptions.MaxTotalBytes must be at least {SnapshotStoreOptions.MinTotalBytes} (1 MiB); got {options.MaxTotalBytes}."),
-                nameof(options));
-        }
-    }
-
-    private static void ValidateInfo(SnapshotInfo info)
-    {
-        SnapshotIds.ThrowIfInvalid(info.Id, nameof(info));
-        if (!TraceIds.IsValid(info.TraceId))
-        {
-            throw new ArgumentException(
-                $"SnapshotInfo.TraceId must be 32 lower-case hex digits, not all zeros; got {HexId.Describe(info.TraceId)}.",
-                nameof(info));
-        }
-
-        if (info.SpanId is not null && !TraceIds.IsValidSpanId(info.SpanId))
-        {
-            throw new ArgumentException(
-                $"SnapshotInfo.SpanId must be null or 16 lower-case hex digits, not all zeros; got {HexId.Describe(info.SpanId)}.",
-                nameof(info));
-        }
-
-        if (string.IsNullOrEmpty(info.Kind) || info.Trigger is null || info.Status is null ||
-            info.ServiceName is null || info.HostName is null)
-        {
-            throw new ArgumentException(
-                "SnapshotInfo.Kind must be non-empty, and Trigger, Status, ServiceName and HostName non-null.",
-                nameof(info));
-        }
-
-        if (info.Duration < TimeSpan.Zero || info.SampleCount < 0)
-        {
-            throw new ArgumentException("SnapshotInfo.Duration and SampleCount must not be negative.", nameof(info));
-        }
-
-        if (info.ContainedTraceIds.Count > SnapshotInfo.MaxContainedTraceIds || !info.ContainedTraceIds.All(TraceIds.IsValid))
-        {
-            throw new ArgumentException(
-                $"SnapshotInfo.ContainedTraceIds must hold at most {SnapshotInfo.MaxContainedTraceIds} trace ids of 32 lower-case hex digits.",
-                nameof(info));
-        }
-    }
-
-    private static void ValidateArtifacts(IReadOnlyDictionary<SnapshotArtifact, string> artifacts)
-    {
-        if (artifacts.Count == 0)
-        {
-            throw new ArgumentException("A snapshot needs at least one artifact file.", nameof(artifacts));
-        }
-
-        foreach ((SnapshotArtifact artifact, string path) in artifacts)
-        {
-            if (!Enum.IsDefined(artifact))
-            {
-                throw new ArgumentException($"Unknown artifact '{artifact}'.", nameof(artifacts));
-            }
-
-            if (string.IsNullOrEmpty(path))
-            {
-                throw new ArgumentException($"The path of the {artifact} artifact is empty.", nameof(artifacts));
-            }
-        }
+        SnapshotValidation.ValidateLimits(options);
     }
 
     private static string Suffix(SnapshotArtifact artifact) => artifact switch
