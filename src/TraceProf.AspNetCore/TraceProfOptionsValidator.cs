@@ -50,6 +50,19 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
             }
         }
 
+        var provider = options.Storage.Provider;
+        if (string.Equals(provider, "PostgreSql", StringComparison.OrdinalIgnoreCase))
+        {
+            if (string.IsNullOrWhiteSpace(options.Storage.ConnectionString))
+            {
+                failures.Add("TraceProf:Storage:Provider is PostgreSql, so TraceProf:Storage:ConnectionString must name the database (for example Host=db;Username=traceprof;Password=…;Database=traceprof).");
+            }
+        }
+        else if (!string.Equals(provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"TraceProf:Storage:Provider must be Sqlite or PostgreSql; got '{provider}'.");
+        }
+
         AddAnnotationFailures(options, "TraceProf", failures);
         AddAnnotationFailures(options.Storage, "TraceProf:Storage", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

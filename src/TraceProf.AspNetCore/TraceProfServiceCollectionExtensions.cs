@@ -58,17 +58,22 @@ public static class TraceProfServiceCollectionExtensions
         services.TryAddSingleton<ISnapshotStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TraceProfOptions>>().Value;
-            return new SqliteSnapshotStore(
-                new SnapshotStoreOptions
-                {
-                    Path = StoragePath(options, sp.GetRequiredService<IHostEnvironment>()),
-                    MaxCount = options.Storage.MaxCount,
-                    MaxAge = TimeSpan.FromHours(options.Storage.MaxAgeHours),
-                    MaxTotalBytes = options.Storage.MaxTotalMegabytes * 1024L * 1024L,
-                },
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILogger<SqliteSnapshotStore>>());
+            var limits = new SnapshotStoreOptions
+            {
+                Path = StoragePath(options, sp.GetRequiredService<IHostEnvironment>()),
+                MaxCount = options.Storage.MaxCount,
+                MaxAge = TimeSpan.FromHours(options.Storage.MaxAgeHours),
+                MaxTotalBytes = options.Storage.MaxTotalMegabytes * 1024L * 1024L,
+            };
+            var time = sp.GetRequiredService<TimeProvider>();
+            return string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
+                ? new PostgreSqlSnapshotStore(options.Storage.ConnectionString!, limits, time, sp.GetService<ILogger<PostgreSqlSnapshotStore>>())
+                : new SqliteSnapshotStore(limits, time, sp.GetService<ILogger<SqliteSnapshotStore>>());
         });
+
+        // Open the store while the host starts, so a wrong path or connection string fails start-up, not the
+        // first capture.
+        services.AddHostedService<SnapshotStoreStartup>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TraceProfOptions>>().Value;
@@ -79,7 +84,8 @@ public static class TraceProfServiceCollectionExtensions
                 new CaptureCoordinatorOptions
                 {
                     TempDirectory = Path.Combine(StoragePath(options, environment), "tmp"),
-                    ServiceName = options.ServiceName ?? environment.ApplicationName,
+                    ServiceName = ServiceIdentity.Name(sp, options, environment),
+                    ServiceInstanceId = ServiceIdentity.InstanceId(sp),
                 },
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILogger<CaptureCoordinator>>());

@@ -15,7 +15,21 @@ public sealed class TraceProfStorageOptions
     public const int DefaultMaxTotalMegabytes = 1024;
 
     /// <summary>
-    /// Gets or sets the folder for the database and the profile files. Default value: <see langword="null"/>, meaning
+    /// Gets or sets where snapshots are kept: <c>Sqlite</c> (embedded, zero set-up: a file and a folder on this
+    /// machine) or <c>PostgreSql</c> (a shared database every service of a system writes to, so one trace id
+    /// finds every service's snapshots). Default value: <c>Sqlite</c>.
+    /// </summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>
+    /// Gets or sets the Npgsql connection string when <see cref="Provider"/> is <c>PostgreSql</c>. Default value:
+    /// <see langword="null"/>.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Gets or sets the folder for the SQLite database and the profile files, and for captures in progress with
+    /// either provider. Default value: <see langword="null"/>, meaning
     /// <c>&lt;temp&gt;/traceprof/&lt;application name&gt;</c>, which is writable even in a read-only container.
     /// </summary>
     public string? Path { get; set; }

@@ -127,6 +127,7 @@ public sealed partial class CaptureCoordinator
                 Kind = CaptureKinds.Name(request.Kind),
                 Trigger = "request",
                 ServiceName = _options.ServiceName,
+                ServiceInstanceId = _options.ServiceInstanceId,
                 HostName = _options.HostName,
                 StartedAt = captured.StartedAt,
                 Duration = captured.Duration,

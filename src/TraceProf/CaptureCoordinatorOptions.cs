@@ -9,6 +9,9 @@ public sealed class CaptureCoordinatorOptions
     /// <summary>Gets or sets the service name written on snapshots.</summary>
     public required string ServiceName { get; init; }
 
+    /// <summary>Gets or sets the instance id written on snapshots (OpenTelemetry's <c>service.instance.id</c>).</summary>
+    public string? ServiceInstanceId { get; init; }
+
     /// <summary>Gets or sets the host name written on snapshots. Default value: <see cref="Environment.MachineName"/>.</summary>
     public string HostName { get; init; } = Environment.MachineName;
 }

@@ -24,6 +24,9 @@ public sealed record SnapshotInfo
     /// <summary>The service that captured it.</summary>
     public required string ServiceName { get; init; }
 
+    /// <summary>The instance of the service (OpenTelemetry's <c>service.instance.id</c>), if known.</summary>
+    public string? ServiceInstanceId { get; init; }
+
     /// <summary>The machine it ran on.</summary>
     public required string HostName { get; init; }
 

@@ -44,6 +44,11 @@ internal static class SqliteSnapshotSchema
         ) WITHOUT ROWID;
         CREATE INDEX ix_snapshot_traces_snapshot ON snapshot_traces (snapshot_id);
         """,
+
+        // v3: which instance of the service wrote the snapshot (several share one store).
+        """
+        ALTER TABLE snapshots ADD COLUMN service_instance_id TEXT NULL;
+        """,
     ];
 
     /// <summary>The version this code writes.</summary>

@@ -35,7 +35,8 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
     private const string SelectColumns =
         "id, trace_id, span_id, kind, trigger, status, service_name, host_name, started_at, duration, " +
         "sample_count, profile_bytes, nettrace_bytes, " +
-        "(SELECT group_concat(trace_id, ',') FROM snapshot_traces t WHERE t.snapshot_id = snapshots.id)";
+        "(SELECT group_concat(trace_id, ',') FROM snapshot_traces t WHERE t.snapshot_id = snapshots.id), " +
+        "service_instance_id";
 
     private readonly string connectionString;
     private readonly string databasePath;
@@ -420,6 +421,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         ProfileBytes = reader.IsDBNull(11) ? 0 : reader.GetInt64(11),
         NettraceBytes = reader.IsDBNull(12) ? 0 : reader.GetInt64(12),
         ContainedTraceIds = reader.IsDBNull(13) ? [] : reader.GetString(13).Split(','),
+        ServiceInstanceId = reader.IsDBNull(14) ? null : reader.GetString(14),
     };
 
     private static string ExecuteScalarString(SqliteConnection connection, string sql)
@@ -478,9 +480,9 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             command.CommandText =
                 """
                 INSERT INTO snapshots (id, trace_id, span_id, kind, trigger, status, service_name, host_name,
-                    started_at, duration, sample_count, profile_bytes, nettrace_bytes, stored_at)
+                    started_at, duration, sample_count, profile_bytes, nettrace_bytes, stored_at, service_instance_id)
                 VALUES ($id, $trace_id, $span_id, $kind, $trigger, $status, $service_name, $host_name,
-                    $started_at, $duration, $sample_count, $profile_bytes, $nettrace_bytes, $stored_at);
+                    $started_at, $duration, $sample_count, $profile_bytes, $nettrace_bytes, $stored_at, $service_instance_id);
                 """;
             command.Parameters.AddWithValue("$id", info.Id);
             command.Parameters.AddWithValue("$trace_id", info.TraceId);
@@ -496,6 +498,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             command.Parameters.AddWithValue("$profile_bytes", DbValue(profileBytes));
             command.Parameters.AddWithValue("$nettrace_bytes", DbValue(nettraceBytes));
             command.Parameters.AddWithValue("$stored_at", this.timeProvider.GetUtcNow().UtcTicks);
+            command.Parameters.AddWithValue("$service_instance_id", (object?)info.ServiceInstanceId ?? DBNull.Value);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
