@@ -6,8 +6,12 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddTraceProf(); // the one line that enables TraceProf
 
+// One program, two services: the shop (default) and, with ShopDemo:Role=inventory, the inventory API it calls.
+var role = builder.Configuration["ShopDemo:Role"] ?? "shop";
+var inventoryUrl = builder.Configuration["ShopDemo:InventoryUrl"];
+
 builder.Services.AddOpenTelemetry()
-    .ConfigureResource(resource => resource.AddService("shop"))
+    .ConfigureResource(resource => resource.AddService(role))
     .WithTracing(tracing =>
     {
         tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
@@ -23,8 +27,21 @@ builder.Services.AddSingleton<Catalog>();
 builder.Services.AddSingleton<PricingEngine>();
 builder.Services.AddSingleton<PaymentGateway>();
 builder.Services.AddSingleton<Inventory>();
-builder.Services.AddHttpClient<ShopperSimulator>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<ShopperSimulator>());
+if (inventoryUrl is { Length: > 0 })
+{
+    // W3C trace context flows to the inventory service on every call (HttpClient adds traceparent).
+    builder.Services.AddHttpClient<IStockReservations, RemoteInventory>(client => client.BaseAddress = new Uri(inventoryUrl));
+}
+else
+{
+    builder.Services.AddSingleton<IStockReservations, LocalInventory>();
+}
+
+if (role == "shop")
+{
+    builder.Services.AddHttpClient<ShopperSimulator>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<ShopperSimulator>());
+}
 
 var app = builder.Build();
 
@@ -43,6 +60,18 @@ app.Use((context, next) =>
     return next(context);
 });
 
+if (role == "inventory")
+{
+    app.MapGet("/", () => Results.Text("ShopDemo inventory: POST /inventory/reserve?items=N (more than 45 items fails). TraceProf: /debug/pprof/\n"));
+    app.MapPost("/inventory/reserve", (int? items, Catalog catalog, Inventory inventory) =>
+    {
+        var count = Math.Clamp(items ?? 5, 1, 500);
+        return Results.Ok(new { ledger = inventory.ReserveAndReconcile(catalog.All.Take(count).ToArray()) });
+    });
+    app.Run();
+    return;
+}
+
 app.MapGet("/", () => Results.Text("ShopDemo: GET /products, GET /orders/quote?items=N, POST /orders?items=N. TraceProf: /debug/pprof/\n"));
 app.MapGet("/products", (Catalog catalog) => catalog.All);
 app.MapGet("/products/{sku}/stock", (string sku, Catalog catalog) =>
@@ -52,11 +81,11 @@ app.MapGet("/orders/quote", (int? items, PricingEngine pricing) =>
     var count = Math.Clamp(items ?? 20, 1, 500);
     return Results.Ok(pricing.Quote(count));
 });
-app.MapPost("/orders", async (int? items, Catalog catalog, PricingEngine pricing, Inventory inventory, PaymentGateway payments, CancellationToken cancellationToken) =>
+app.MapPost("/orders", async (int? items, Catalog catalog, PricingEngine pricing, IStockReservations stock, PaymentGateway payments, CancellationToken cancellationToken) =>
 {
     var count = Math.Clamp(items ?? 5, 1, 500);
-    inventory.Reserve(catalog.All.Take(count).ToArray());
     var quote = pricing.Quote(count);
+    await stock.ReserveAsync(catalog.All.Take(count).ToArray(), cancellationToken);
     var receipt = await payments.ChargeAsync(quote.Total, cancellationToken);
     return Results.Created($"/orders/{receipt.OrderId}", new { receipt.OrderId, quote.Total, receipt.Status });
 });

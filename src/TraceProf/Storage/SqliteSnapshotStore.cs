@@ -11,10 +11,12 @@ namespace TraceProf.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Writes are serialized inside the instance; reads run concurrently. One instance per folder: opening a
-/// store deletes the files in <c>blobs</c> that no row refers to (left by a crash between moving a file
-/// and committing its row), forgets artifacts whose files have vanished (a row that is left with no
-/// artifact is deleted), then applies retention. Retention runs again after every add.
+/// Writes are serialized inside the instance (and by SQLite across processes); reads run concurrently.
+/// Opening a store deletes the files in <c>blobs</c> that no row refers to and that are older than ten minutes
+/// (left by a crash between moving a file and committing its row; younger ones may be another process's add
+/// in flight, as several services on one machine may share a folder), forgets artifacts whose files have
+/// vanished (a row that is left with no artifact is deleted), then applies retention. Retention runs again
+/// after every add.
 /// </para>
 /// <para>
 /// The constructor opens the database synchronously, so configuration errors surface at start-up.
@@ -29,6 +31,8 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
     public const string BlobsFolderName = "blobs";
 
     private const string TempSuffix = ".tmp";
+
+    private static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(10);
     private const string PprofSuffix = ".pb.gz";
     private const string NettraceSuffix = ".nettrace";
 
@@ -598,11 +602,21 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
 
         var present = new HashSet<(string Id, SnapshotArtifact Artifact)>();
         int orphans = 0;
+
+        // Several processes may share one folder (services on one machine, one store): a file written in the
+        // last minutes may be another process's add in flight, so only older leftovers count as orphans.
+        DateTime recent = this.timeProvider.GetUtcNow().UtcDateTime - OrphanGrace;
         foreach (string file in Directory.EnumerateFiles(this.blobsPath))
         {
             string name = System.IO.Path.GetFileName(file);
+            bool isRecent = File.GetLastWriteTimeUtc(file) > recent;
             if (name.EndsWith(TempSuffix, StringComparison.Ordinal))
             {
+                if (isRecent)
+                {
+                    continue;
+                }
+
                 orphans += this.TryDeleteFile(file) ? 1 : 0;
                 continue;
             }
@@ -618,7 +632,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             {
                 present.Add((id, artifact));
             }
-            else
+            else if (!isRecent)
             {
                 orphans += this.TryDeleteFile(file) ? 1 : 0;
             }
