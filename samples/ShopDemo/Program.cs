@@ -43,7 +43,12 @@ if (role == "shop")
     builder.Services.AddHostedService(sp => sp.GetRequiredService<ShopperSimulator>());
 }
 
+builder.Services.AddProblemDetails();
+
 var app = builder.Build();
+
+// Failures answer with problem details (and, below, the trace id), never with a bare 500.
+app.UseExceptionHandler();
 
 // Hand the trace id back to the caller, so a failed request can be looked up by it.
 app.Use((context, next) =>

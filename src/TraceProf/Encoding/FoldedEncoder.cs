@@ -37,13 +37,13 @@ public static class FoldedEncoder
     }
 
     /// <summary>Sums one value column by stack (ignoring labels), dropping zero sums. Stacks stay leaf first.</summary>
-    internal static List<(int[] Stack, long Value)> SumByStack(Profile profile, int valueIndex)
+    internal static List<(int[] Stack, long Value)> SumByStack(Profile profile, int valueIndex, Func<ProfileSample, bool>? keep = null)
     {
         var sums = new Dictionary<string, (int[] Stack, long Value)>(StringComparer.Ordinal);
         foreach (var sample in profile.Samples)
         {
             var value = sample.Values[valueIndex];
-            if (value == 0)
+            if (value == 0 || (keep is not null && !keep(sample)))
             {
                 continue;
             }

@@ -6,13 +6,17 @@ namespace TraceProf.Encoding;
 
 /// <summary>
 /// Writes a <see cref="Profile"/> in speedscope's file format (https://www.speedscope.app/file-format-schema.json):
-/// one <c>sampled</c> profile per sample type (cpu, wall, samples …), the default sample type shown first.
-/// Samples with the same stack are merged across labels and zero-weight samples are left out.
+/// one <c>sampled</c> profile per sample type (cpu, wall, samples …), the default sample type shown first —
+/// or, when the samples come from several services (a trace view, label <c>service.name</c>), one profile per
+/// service in the default sample type. Samples with the same stack are merged across other labels and
+/// zero-weight samples are left out.
 /// </summary>
 public static class SpeedscopeEncoder
 {
     /// <summary>The schema URL speedscope recognises its files by.</summary>
     public const string Schema = "https://www.speedscope.app/file-format-schema.json";
+
+    private const string ServiceLabel = "service.name";
 
     /// <summary>Writes the profile as speedscope JSON.</summary>
     /// <param name="profile">The profile.</param>
@@ -47,9 +51,28 @@ public static class SpeedscopeEncoder
         json.WriteEndObject();
 
         json.WriteStartArray("profiles");
-        foreach (var index in SampleTypeOrder(profile))
+        var services = profile.Samples
+            .SelectMany(s => s.Labels)
+            .Where(l => l.Key == ServiceLabel)
+            .Select(l => l.Value)
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (services.Count > 1)
         {
-            WriteSampled(json, profile, index, $"{name} ({profile.SampleTypes[index]})");
+            var index = profile.DefaultSampleTypeIndex;
+            foreach (var service in services)
+            {
+                var label = new ProfileLabel(ServiceLabel, service);
+                WriteSampled(json, profile, index, $"{service} ({profile.SampleTypes[index]})", s => s.Labels.Contains(label));
+            }
+        }
+        else
+        {
+            foreach (var index in SampleTypeOrder(profile))
+            {
+                WriteSampled(json, profile, index, $"{name} ({profile.SampleTypes[index]})", keep: null);
+            }
         }
 
         json.WriteEndArray();
@@ -59,9 +82,9 @@ public static class SpeedscopeEncoder
     private static IEnumerable<int> SampleTypeOrder(Profile profile) =>
         new[] { profile.DefaultSampleTypeIndex }.Concat(Enumerable.Range(0, profile.SampleTypes.Count).Where(i => i != profile.DefaultSampleTypeIndex));
 
-    private static void WriteSampled(Utf8JsonWriter json, Profile profile, int valueIndex, string name)
+    private static void WriteSampled(Utf8JsonWriter json, Profile profile, int valueIndex, string name, Func<ProfileSample, bool>? keep)
     {
-        var stacks = FoldedEncoder.SumByStack(profile, valueIndex);
+        var stacks = FoldedEncoder.SumByStack(profile, valueIndex, keep);
         long total = 0;
         foreach (var (_, weight) in stacks)
         {

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json;
+using TraceProf.AspNetCore.Tests.Infrastructure;
+using PprofSample = TraceProf.Encoding.Pprof.Sample;
+
+namespace TraceProf.AspNetCore.Tests.Endpoints;
+
+/// <summary>
+/// Two real processes of the sample — the shop and the inventory service it calls — share one store; a trace
+/// that crosses both comes back from either as one profile with both services' samples.
+/// </summary>
+[Collection("EventPipe")]
+[Trait("Category", "EventPipe")]
+public sealed class CrossServiceTraceTests
+{
+    private const string TraceId = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
+
+    [SkippableTheory]
+    [InlineData("Sqlite")]
+    [InlineData("PostgreSql")]
+    public async Task FailingRequestAcrossTwoServices_TraceViewMergesBothServicesSamples(string provider)
+    {
+        var assembly = ShopDemoProcess.FindAssembly();
+        Skip.If(assembly is null, "samples/ShopDemo is not built; build the solution (dotnet test Diagnostics.sln does).");
+        var postgres = Environment.GetEnvironmentVariable("TRACEPROF_TEST_POSTGRES");
+        Skip.If(provider == "PostgreSql" && string.IsNullOrEmpty(postgres), "TRACEPROF_TEST_POSTGRES is not set, so there is no PostgreSQL server to share; .ci/run starts one and sets it.");
+
+        var folder = Path.Combine(Path.GetTempPath(), "traceprof-tests", Guid.NewGuid().ToString("N"));
+        string[] store = provider == "PostgreSql"
+            ? ["--TraceProf:Storage:Provider=PostgreSql", $"--TraceProf:Storage:ConnectionString={postgres}", $"--TraceProf:Storage:Path={folder}"]
+            : [$"--TraceProf:Storage:Path={folder}"];
+        try
+        {
+            await using var inventory = await ShopDemoProcess.StartAsync(assembly!, [.. store, "--ShopDemo:Role=inventory"]);
+            await using var shop = await ShopDemoProcess.StartAsync(assembly!, [.. store, $"--ShopDemo:InventoryUrl={inventory.Address}"]);
+
+            var captures = new[] { shop, inventory }.Select(s => s.Client.SendAsync(Requests.Get("/debug/profile?seconds=5", "admin"))).ToList();
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+            // The same trace, retried: each order fails deep in the inventory (more than 45 items).
+            for (var i = 0; i < 15; i++)
+            {
+                using var order = new HttpRequestMessage(HttpMethod.Post, new Uri("/orders?items=50", UriKind.Relative));
+                order.Headers.Add("traceparent", $"00-{TraceId}-{i + 1:x16}-01");
+                using var failed = await shop.Client.SendAsync(order);
+                Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            }
+
+            foreach (var capture in captures)
+            {
+                using var done = await capture;
+                Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+            }
+
+            // Either service finds both services' rows and serves the merged trace.
+            using var rows = await inventory.Client.SendAsync(Requests.Get($"/debug/snapshots?traceId={TraceId}", "admin"));
+            using var list = JsonDocument.Parse(await rows.Content.ReadAsStringAsync());
+            Assert.Equal(["inventory", "shop"], list.RootElement.GetProperty("snapshots").EnumerateArray().Select(r => r.GetProperty("serviceName").GetString()).Order());
+
+            using var merged = await shop.Client.SendAsync(Requests.Get($"/debug/traces/{TraceId}?format=pprof", "admin"));
+            Assert.Equal(HttpStatusCode.OK, merged.StatusCode);
+            var profile = CpuProfileEndpointTests.Decode(await merged.Content.ReadAsByteArrayAsync());
+            string S(long i) => profile.StringTable[(int)i];
+            string? Label(PprofSample s, string key) => s.Label.Where(l => S(l.Key) == key).Select(l => S(l.Str)).FirstOrDefault();
+            var names = profile.Function.ToDictionary(f => f.Id, f => S(f.Name));
+            var locations = profile.Location.ToDictionary(l => l.Id, l => names[l.Line[0].FunctionId]);
+            bool Has(PprofSample s, string method) => s.LocationId.Any(id => locations[id].Contains(method, StringComparison.Ordinal));
+
+            Assert.All(profile.Sample, s => Assert.Equal(TraceId, Label(s, "trace_id")));
+            Assert.Contains(profile.Sample, s => Label(s, "service.name") == "shop" && Has(s, "PricingEngine.ComputeVolumeDiscountFactor"));
+            Assert.Contains(profile.Sample, s => Label(s, "service.name") == "inventory" && Has(s, "Inventory.ReserveAndReconcile"));
+
+            using var speedscope = await inventory.Client.SendAsync(Requests.Get($"/debug/traces/{TraceId}?format=speedscope", "admin"));
+            using var doc = JsonDocument.Parse(await speedscope.Content.ReadAsStringAsync());
+            Assert.Equal(["inventory (cpu/nanoseconds)", "shop (cpu/nanoseconds)"], doc.RootElement.GetProperty("profiles").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        }
+        finally
+        {
+            TraceProfHost.DeleteStorage(folder);
+        }
+    }
+}
