@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TraceProf.Attribution;
@@ -22,7 +23,14 @@ public sealed partial class CaptureCoordinator
     private readonly CaptureCoordinatorOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private const int StoreAttempts = 3;
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly Meter TraceProfMeter = new("TraceProf");
+    private static readonly Counter<long> SnapshotsDropped = TraceProfMeter.CreateCounter<long>(
+        "traceprof.snapshots.dropped", unit: "{snapshot}", description: "Snapshots captured but not stored because the store kept failing.");
+
     private readonly ConcurrentDictionary<CaptureKind, Slot> _slots = new();
+    private long _dropped;
 
     /// <summary>Creates a coordinator.</summary>
     /// <param name="source">Where captures come from.</param>
@@ -134,21 +142,65 @@ public sealed partial class CaptureCoordinator
                 SampleCount = profile.Samples.Count,
                 ContainedTraceIds = ContainedTraces(profile, traceId),
             };
-            var artifacts = new Dictionary<SnapshotArtifact, string>
+            var stored = await StoreWithRetriesAsync(info, pprofPath, nettracePath, cancellationToken).ConfigureAwait(false);
+            if (stored is null)
             {
-                [SnapshotArtifact.Pprof] = pprofPath,
-                [SnapshotArtifact.Nettrace] = nettracePath,
-            };
-            var stored = await _store.AddAsync(info, artifacts, cancellationToken).ConfigureAwait(false);
+                return new CaptureOutcome(info, profile) { Stored = false };
+            }
+
             LogCaptured(_logger, stored.Kind, stored.Id, traceId, stored.NettraceBytes, stored.ProfileBytes, (long)captureElapsed.TotalMilliseconds, (long)parseElapsed.TotalMilliseconds);
             return new CaptureOutcome(stored, profile);
         }
         finally
         {
-            // The store has taken over the files on success; whatever is still here is a leftover.
+            // The store was handed copies; the originals always go here.
             TryDelete(nettracePath);
             TryDelete(pprofPath);
         }
+    }
+
+    /// <summary>Gets how many snapshots could not be stored (the store kept failing) and were dropped.</summary>
+    public long DroppedSnapshots => Interlocked.Read(ref _dropped);
+
+    /// <summary>
+    /// Stores the snapshot, retrying a failing store (a database outage) a bounded number of times; then drops
+    /// it, counts and logs the drop, and returns null. Each attempt hands the store fresh copies, because the
+    /// store takes its files over even when it fails.
+    /// </summary>
+    private async Task<SnapshotInfo?> StoreWithRetriesAsync(SnapshotInfo info, string pprofPath, string nettracePath, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var artifacts = new Dictionary<SnapshotArtifact, string>
+            {
+                [SnapshotArtifact.Pprof] = CopyForAttempt(pprofPath, attempt),
+                [SnapshotArtifact.Nettrace] = CopyForAttempt(nettracePath, attempt),
+            };
+            try
+            {
+                return await _store.AddAsync(info, artifacts, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt >= StoreAttempts)
+                {
+                    Interlocked.Increment(ref _dropped);
+                    SnapshotsDropped.Add(1);
+                    LogDropped(_logger, ex, info.Id, info.TraceId, attempt);
+                    return null;
+                }
+
+                LogStoreRetry(_logger, ex, info.Id, attempt);
+                await Task.Delay(RetryDelay * attempt, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string CopyForAttempt(string path, int attempt)
+    {
+        var copy = $"{path}.{attempt}";
+        File.Copy(path, copy, overwrite: true);
+        return copy;
     }
 
     private static string[] ContainedTraces(Profile profile, string storedUnder) =>
@@ -174,6 +226,14 @@ public sealed partial class CaptureCoordinator
         {
         }
     }
+
+    [LoggerMessage(EventId = 2, EventName = "SnapshotStoreRetry", Level = LogLevel.Warning,
+        Message = "Storing snapshot {SnapshotId} failed (attempt {Attempt}); retrying")]
+    private static partial void LogStoreRetry(ILogger logger, Exception exception, string snapshotId, int attempt);
+
+    [LoggerMessage(EventId = 3, EventName = "SnapshotDropped", Level = LogLevel.Error,
+        Message = "Snapshot {SnapshotId} of trace {TraceId} was dropped after {Attempts} failed attempts to store it")]
+    private static partial void LogDropped(ILogger logger, Exception exception, string snapshotId, string traceId, int attempts);
 
     [LoggerMessage(EventId = 1, EventName = "CaptureStored", Level = LogLevel.Information,
         Message = "Stored {Kind} snapshot {SnapshotId} for trace {TraceId}: nettrace {NettraceBytes} bytes, pprof {ProfileBytes} bytes, capture {CaptureMs} ms, parse+encode {ParseMs} ms")]

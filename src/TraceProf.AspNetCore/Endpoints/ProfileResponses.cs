@@ -11,6 +11,7 @@ internal static class ProfileResponses
 {
     public const string SnapshotIdHeader = "X-TraceProf-Snapshot-Id";
     public const string TraceIdHeader = "X-TraceProf-Trace-Id";
+    public const string SnapshotStatusHeader = "X-TraceProf-Snapshot-Status";
 
     /// <summary>Answers with the snapshot; <paramref name="profile"/> saves decoding the stored pprof when the caller has it.</summary>
     public static async Task WriteAsync(
@@ -100,7 +101,11 @@ internal static class ProfileResponses
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = contentType;
         response.Headers.XContentTypeOptions = "nosniff";
-        response.Headers[SnapshotIdHeader] = snapshot.Id;
+        if (response.Headers[SnapshotStatusHeader] != "dropped")
+        {
+            response.Headers[SnapshotIdHeader] = snapshot.Id;
+        }
+
         response.Headers[TraceIdHeader] = snapshot.TraceId;
         var fileName = $"{snapshot.Kind}-{snapshot.StartedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{snapshot.Id[..12]}{extension}";
         response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = fileName }.ToString();

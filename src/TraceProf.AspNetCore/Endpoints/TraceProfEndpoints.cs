@@ -160,6 +160,17 @@ internal sealed class TraceProfEndpoints
                 return;
             }
 
+            if (!outcome.Stored)
+            {
+                // The store kept failing: the caller still gets the profile, and is told it was not kept.
+                context.Response.Headers[ProfileResponses.SnapshotStatusHeader] = "dropped";
+                if (format == ProfileFormat.Nettrace)
+                {
+                    await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The snapshot store is unavailable, so the raw capture was not kept; ask for format=pprof, speedscope or folded, or retry when the store is back.").ConfigureAwait(false);
+                    return;
+                }
+            }
+
             if (debug > 0)
             {
                 await ProfileResponses.WriteThreadDumpAsync(context, _store, outcome.Snapshot, debug, outcome.Profile, context.RequestAborted).ConfigureAwait(false);
