@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Npgsql;
 using TraceProf.AspNetCore.Tests.Infrastructure;
 using PprofSample = TraceProf.Encoding.Pprof.Sample;
 
@@ -13,7 +15,6 @@ namespace TraceProf.AspNetCore.Tests.Endpoints;
 [Trait("Category", "EventPipe")]
 public sealed class CrossServiceTraceTests
 {
-    private const string TraceId = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
 
     [SkippableTheory]
     [InlineData("Sqlite")]
@@ -25,9 +26,11 @@ public sealed class CrossServiceTraceTests
         var postgres = Environment.GetEnvironmentVariable("TRACEPROF_TEST_POSTGRES");
         Skip.If(provider == "PostgreSql" && string.IsNullOrEmpty(postgres), "TRACEPROF_TEST_POSTGRES is not set, so there is no PostgreSQL server to share; .ci/run starts one and sets it.");
 
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
         var folder = Path.Combine(Path.GetTempPath(), "traceprof-tests", Guid.NewGuid().ToString("N"));
-        string[] store = provider == "PostgreSql"
-            ? ["--TraceProf:Storage:Provider=PostgreSql", $"--TraceProf:Storage:ConnectionString={postgres}", $"--TraceProf:Storage:Path={folder}"]
+        var schema = provider == "PostgreSql" ? await CreateSchemaAsync(postgres!) : null;
+        string[] store = schema is not null
+            ? ["--TraceProf:Storage:Provider=PostgreSql", $"--TraceProf:Storage:ConnectionString={new NpgsqlConnectionStringBuilder(postgres) { SearchPath = schema }}", $"--TraceProf:Storage:Path={folder}"]
             : [$"--TraceProf:Storage:Path={folder}"];
         try
         {
@@ -41,7 +44,7 @@ public sealed class CrossServiceTraceTests
             for (var i = 0; i < 15; i++)
             {
                 using var order = new HttpRequestMessage(HttpMethod.Post, new Uri("/orders?items=50", UriKind.Relative));
-                order.Headers.Add("traceparent", $"00-{TraceId}-{i + 1:x16}-01");
+                order.Headers.Add("traceparent", $"00-{traceId}-{i + 1:x16}-01");
                 using var failed = await shop.Client.SendAsync(order);
                 Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
             }
@@ -53,11 +56,11 @@ public sealed class CrossServiceTraceTests
             }
 
             // Either service finds both services' rows and serves the merged trace.
-            using var rows = await inventory.Client.SendAsync(Requests.Get($"/debug/snapshots?traceId={TraceId}", "admin"));
+            using var rows = await inventory.Client.SendAsync(Requests.Get($"/debug/snapshots?traceId={traceId}", "admin"));
             using var list = JsonDocument.Parse(await rows.Content.ReadAsStringAsync());
             Assert.Equal(["inventory", "shop"], list.RootElement.GetProperty("snapshots").EnumerateArray().Select(r => r.GetProperty("serviceName").GetString()).Order());
 
-            using var merged = await shop.Client.SendAsync(Requests.Get($"/debug/traces/{TraceId}?format=pprof", "admin"));
+            using var merged = await shop.Client.SendAsync(Requests.Get($"/debug/traces/{traceId}?format=pprof", "admin"));
             Assert.Equal(HttpStatusCode.OK, merged.StatusCode);
             var profile = CpuProfileEndpointTests.Decode(await merged.Content.ReadAsByteArrayAsync());
             string S(long i) => profile.StringTable[(int)i];
@@ -66,17 +69,36 @@ public sealed class CrossServiceTraceTests
             var locations = profile.Location.ToDictionary(l => l.Id, l => names[l.Line[0].FunctionId]);
             bool Has(PprofSample s, string method) => s.LocationId.Any(id => locations[id].Contains(method, StringComparison.Ordinal));
 
-            Assert.All(profile.Sample, s => Assert.Equal(TraceId, Label(s, "trace_id")));
+            Assert.All(profile.Sample, s => Assert.Equal(traceId, Label(s, "trace_id")));
             Assert.Contains(profile.Sample, s => Label(s, "service.name") == "shop" && Has(s, "PricingEngine.ComputeVolumeDiscountFactor"));
             Assert.Contains(profile.Sample, s => Label(s, "service.name") == "inventory" && Has(s, "Inventory.ReserveAndReconcile"));
 
-            using var speedscope = await inventory.Client.SendAsync(Requests.Get($"/debug/traces/{TraceId}?format=speedscope", "admin"));
+            using var speedscope = await inventory.Client.SendAsync(Requests.Get($"/debug/traces/{traceId}?format=speedscope", "admin"));
             using var doc = JsonDocument.Parse(await speedscope.Content.ReadAsStringAsync());
             Assert.Equal(["inventory (cpu/nanoseconds)", "shop (cpu/nanoseconds)"], doc.RootElement.GetProperty("profiles").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
         }
         finally
         {
             TraceProfHost.DeleteStorage(folder);
+            if (schema is not null)
+            {
+                await ExecuteAsync(postgres!, $"DROP SCHEMA {schema} CASCADE;");
+            }
         }
+    }
+
+    private static async Task<string> CreateSchemaAsync(string connectionString)
+    {
+        var schema = "traceprof_test_" + Guid.NewGuid().ToString("N")[..12];
+        await ExecuteAsync(connectionString, $"CREATE SCHEMA {schema};");
+        return schema;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }
