@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using Google.Protobuf;
@@ -33,8 +34,7 @@ public static class PprofDecoder
         {
             if (bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
             {
-                using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-                proto = Proto.Profile.Parser.ParseFrom(gzip);
+                proto = Proto.Profile.Parser.ParseFrom(Gunzip(bytes));
             }
             else
             {
@@ -47,6 +47,43 @@ public static class PprofDecoder
         }
 
         return FromProto(proto);
+    }
+
+    private static byte[] Gunzip(byte[] gzipped)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(new MemoryStream(gzipped), CompressionMode.Decompress))
+        {
+            gzip.CopyTo(output);
+        }
+
+        // GZipStream stops quietly where a cut-off stream ends, and a protobuf cut at a field boundary still parses,
+        // so a truncated download would decode as a smaller profile. The gzip trailer catches that: CRC-32 and length
+        // (mod 2^32, both little-endian) of the last member, whose data is the end of the output.
+        var data = output.GetBuffer().AsSpan(0, (int)output.Length);
+        var crc = gzipped.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(gzipped.AsSpan(gzipped.Length - 8)) : 0;
+        var size = gzipped.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(gzipped.AsSpan(gzipped.Length - 4)) : uint.MaxValue;
+        if (size > (uint)data.Length || Crc32.Compute(data[^(int)size..]) != crc)
+        {
+            throw new InvalidDataException("Not a pprof profile: the gzip stream is truncated or corrupt (its trailer does not match the data).");
+        }
+
+        return output.ToArray();
+    }
+
+    private static Dictionary<ulong, T> ById<T>(IEnumerable<T> items, Func<T, ulong> id, string what)
+    {
+        var byId = new Dictionary<ulong, T>();
+        foreach (var item in items)
+        {
+            // A duplicate id would make every reference to it ambiguous.
+            if (!byId.TryAdd(id(item), item))
+            {
+                throw new InvalidDataException($"Not a pprof profile: two {what}s have id {id(item)}.");
+            }
+        }
+
+        return byId;
     }
 
     private static Profile FromProto(Proto.Profile proto)
@@ -83,8 +120,8 @@ public static class PprofDecoder
             builder.AddComment(S(comment));
         }
 
-        var functions = proto.Function.ToDictionary(f => f.Id);
-        var mappings = proto.Mapping.ToDictionary(m => m.Id);
+        var functions = ById(proto.Function, f => f.Id, "function");
+        var mappings = ById(proto.Mapping, m => m.Id, "mapping");
         var locations = new Dictionary<ulong, int[]>();
         foreach (var location in proto.Location)
         {
@@ -94,7 +131,10 @@ public static class PprofDecoder
                 : location.Line.Select(line => functions.TryGetValue(line.FunctionId, out var f)
                     ? builder.InternFrame(new ProfileFrame(S(f.Name), S(f.Filename)))
                     : throw new InvalidDataException($"Not a pprof profile: location {location.Id} names unknown function {line.FunctionId}.")).ToArray();
-            locations[location.Id] = frameIds;
+            if (!locations.TryAdd(location.Id, frameIds))
+            {
+                throw new InvalidDataException($"Not a pprof profile: two locations have id {location.Id}.");
+            }
         }
 
         var stack = new List<int>();
@@ -114,11 +154,18 @@ public static class PprofDecoder
             }
 
             var labels = sample.Label
-                .Select(l => new ProfileLabel(S(l.Key), l.Str != 0 ? S(l.Str) : l.Num.ToString(CultureInfo.InvariantCulture)))
+                .Select(l => new ProfileLabel(S(l.Key), LabelValue(l, S)))
                 .ToArray();
             builder.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(stack), sample.Value.ToArray(), labels);
         }
 
         return builder.Build();
     }
+
+    // An empty string value is index 0, the same as "no string"; a label that is neither a string nor a number
+    // is therefore the empty string (what PprofEncoder writes for it), not the number 0.
+    private static string LabelValue(Proto.Label label, Func<long, string> s) =>
+        label.Str != 0 ? s(label.Str)
+        : label.Num != 0 || label.NumUnit != 0 ? label.Num.ToString(CultureInfo.InvariantCulture)
+        : "";
 }
