@@ -63,7 +63,7 @@ public static class PprofDecoder
         var data = output.GetBuffer().AsSpan(0, (int)output.Length);
         var crc = gzipped.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(gzipped.AsSpan(gzipped.Length - 8)) : 0;
         var size = gzipped.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(gzipped.AsSpan(gzipped.Length - 4)) : uint.MaxValue;
-        if (size > (uint)data.Length || Crc32.Compute(data[^(int)size..]) != crc)
+        if (size > (uint)data.Length || System.IO.Hashing.Crc32.HashToUInt32(data[^(int)size..]) != crc)
         {
             throw new InvalidDataException("Not a pprof profile: the gzip stream is truncated or corrupt (its trailer does not match the data).");
         }

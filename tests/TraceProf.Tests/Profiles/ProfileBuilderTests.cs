@@ -1,6 +1,8 @@
 using TraceProf.Profiles;
 
-namespace TraceProf.Tests.Encoding;
+using TraceProf.Tests.Encoding;
+
+namespace TraceProf.Tests.Profiles;
 
 /// <summary>
 /// <see cref="ProfileBuilder"/> folds events into samples. These live with the encoding tests because every encoder
