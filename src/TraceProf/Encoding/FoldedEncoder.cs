@@ -8,6 +8,11 @@ namespace TraceProf.Encoding;
 /// Writes Brendan Gregg's folded stacks: one <c>root;…;leaf value</c> line per distinct stack, summed over
 /// labels, largest first, for one sample type (default: the profile's default).
 /// </summary>
+/// <remarks>
+/// Zero sums are left out; equal values are ordered by the stack text (ordinal), so the output is deterministic.
+/// In frame names <c>;</c> becomes <c>,</c> and line breaks become spaces; a sample without frames is written as
+/// <c>[no frames]</c>. The text is UTF-8 without a byte order mark, lines end with <c>\n</c>.
+/// </remarks>
 public static class FoldedEncoder
 {
     /// <summary>Writes the folded lines as UTF-8.</summary>

@@ -76,6 +76,12 @@ public static class PprofDecoder
         var byId = new Dictionary<ulong, T>();
         foreach (var item in items)
         {
+            // 0 means "none" wherever an id is referenced, as go tool pprof's own validation insists.
+            if (id(item) == 0)
+            {
+                throw new InvalidDataException($"Not a pprof profile: a {what} has id 0, which means \"none\".");
+            }
+
             // A duplicate id would make every reference to it ambiguous.
             if (!byId.TryAdd(id(item), item))
             {
@@ -107,8 +113,9 @@ public static class PprofDecoder
         var builder = new ProfileBuilder(sampleTypes, defaultIndex)
         {
             Period = proto.Period,
-            StartTime = DateTimeOffset.UnixEpoch.AddTicks(proto.TimeNanos / 100),
-            Duration = TimeSpan.FromTicks(proto.DurationNanos / 100),
+            // time_nanos 0 is "not known", which the model spells as an unset start.
+            StartTime = proto.TimeNanos == 0 ? default : DateTimeOffset.UnixEpoch.AddTicks(proto.TimeNanos / TimeSpan.NanosecondsPerTick),
+            Duration = TimeSpan.FromTicks(proto.DurationNanos / TimeSpan.NanosecondsPerTick),
         };
         if (proto.PeriodType is not null)
         {
@@ -129,8 +136,13 @@ public static class PprofDecoder
             var frameIds = location.Line.Count == 0
                 ? [builder.InternFrame(new ProfileFrame(string.Create(CultureInfo.InvariantCulture, $"0x{location.Address:x}"), mappings.TryGetValue(location.MappingId, out var m) ? S(m.Filename) : ""))]
                 : location.Line.Select(line => functions.TryGetValue(line.FunctionId, out var f)
-                    ? builder.InternFrame(new ProfileFrame(S(f.Name), S(f.Filename)))
+                    ? builder.InternFrame(new ProfileFrame(S(f.Name != 0 ? f.Name : f.SystemName), S(f.Filename)))
                     : throw new InvalidDataException($"Not a pprof profile: location {location.Id} names unknown function {line.FunctionId}.")).ToArray();
+            if (location.Id == 0)
+            {
+                throw new InvalidDataException("Not a pprof profile: a location has id 0, which means \"none\".");
+            }
+
             if (!locations.TryAdd(location.Id, frameIds))
             {
                 throw new InvalidDataException($"Not a pprof profile: two locations have id {location.Id}.");

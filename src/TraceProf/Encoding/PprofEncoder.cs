@@ -46,8 +46,9 @@ public static class PprofEncoder
         }
 
         proto.Period = profile.Period;
-        proto.TimeNanos = (profile.StartTime - DateTimeOffset.UnixEpoch).Ticks * 100;
-        proto.DurationNanos = profile.Duration.Ticks * 100;
+        // time_nanos 0 means "not known" in profile.proto; an unset start (year 1) would not fit in int64 nanoseconds.
+        proto.TimeNanos = profile.StartTime == default ? 0 : ToNanoseconds(profile.StartTime - DateTimeOffset.UnixEpoch);
+        proto.DurationNanos = ToNanoseconds(profile.Duration);
         foreach (var comment in profile.Comments)
         {
             proto.Comment.Add(strings[comment]);
@@ -91,6 +92,9 @@ public static class PprofEncoder
 
         return proto;
     }
+
+    // int64 nanoseconds span ±292 years; a time beyond that is a bug upstream, not something to wrap silently.
+    private static long ToNanoseconds(TimeSpan span) => checked(span.Ticks * TimeSpan.NanosecondsPerTick);
 
     /// <summary>The profile's string table: every string once, and "" at index 0 as the format requires.</summary>
     private sealed class StringTable

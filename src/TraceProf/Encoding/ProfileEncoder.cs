@@ -11,8 +11,11 @@ public static class ProfileEncoder
     /// <param name="destination">Where to write (left open).</param>
     /// <param name="name">A name for formats that show one (speedscope).</param>
     /// <exception cref="ArgumentException"><paramref name="format"/> is Nettrace, which is the raw capture, not an encoding.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="format"/> is not a defined value.</exception>
     public static void Write(Profile profile, ProfileFormat format, Stream destination, string name)
     {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(destination);
         switch (format)
         {
             case ProfileFormat.Pprof:

@@ -26,6 +26,7 @@ public static class SpeedscopeEncoder
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(name);
         using var json = new Utf8JsonWriter(destination);
         json.WriteStartObject();
         json.WriteString("$schema", Schema);

@@ -100,6 +100,28 @@ public sealed class PprofDecoderTests
     }
 
     [Fact]
+    public void Pprof_RoundTripKeepsAnUnsetStartTimeUnset()
+    {
+        var builder = new ProfileBuilder([WellKnownSampleTypes.Samples]);
+        builder.Add([ShopProfile.Hot], [1], []);
+        var profile = builder.Build();
+        Assert.Equal(default, profile.StartTime);
+        AssertEquivalent(profile, PprofDecoder.Decode(PprofEncoder.Encode(profile)));
+    }
+
+    [Fact]
+    public void Pprof_DecodesAFunctionNamedOnlyBySystemName()
+    {
+        var proto = PprofEncoder.ToProto(_profile);
+        foreach (var function in proto.Function)
+        {
+            function.Name = 0;
+        }
+
+        Assert.Equal(_profile.Frames, PprofDecoder.Decode(proto.ToByteArray()).Frames);
+    }
+
+    [Fact]
     public void Pprof_DecodesPlainProtobuf()
     {
         var plain = PprofEncoder.ToProto(_profile).ToByteArray();
@@ -254,6 +276,24 @@ public sealed class PprofDecoderTests
         Assert.True(proto.Mapping.Count > 1);
         proto.Mapping[1].Id = proto.Mapping[0].Id;
         Assert.Throws<InvalidDataException>(() => PprofDecoder.Decode(proto.ToByteArray()));
+    }
+
+    [Fact]
+    public void PprofDecoder_RejectsIdZero()
+    {
+        // 0 means "none" in every reference; go tool pprof refuses such profiles too.
+        var location = PprofEncoder.ToProto(_profile);
+        location.Location[0].Id = 0;
+        var function = PprofEncoder.ToProto(_profile);
+        function.Function[0].Id = 0;
+        var mapping = PprofEncoder.ToProto(_profile);
+        mapping.Mapping[0].Id = 0;
+
+        foreach (var proto in new[] { location, function, mapping })
+        {
+            var ex = Assert.Throws<InvalidDataException>(() => PprofDecoder.Decode(proto.ToByteArray()));
+            Assert.Contains("id 0", ex.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

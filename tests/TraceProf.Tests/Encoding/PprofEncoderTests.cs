@@ -187,6 +187,26 @@ public sealed class PprofEncoderTests
     }
 
     [Fact]
+    public void Pprof_WritesAnUnsetStartTimeAsUnknown()
+    {
+        // profile.proto's "not known" is 0; year 1 in Unix nanoseconds does not fit in an int64 and used to wrap.
+        var builder = new ProfileBuilder([WellKnownSampleTypes.Samples]);
+        builder.Add([ShopProfile.Hot], [1], []);
+        var proto = Parse(PprofEncoder.Encode(builder.Build()));
+        Assert.Equal(0, proto.TimeNanos);
+        Assert.Equal(0, proto.DurationNanos);
+    }
+
+    [Fact]
+    public void Pprof_RefusesAStartTimeBeyondInt64Nanoseconds()
+    {
+        var builder = ShopProfile.NewBuilder();
+        builder.StartTime = new DateTimeOffset(2300, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var profile = builder.Build();
+        Assert.Throws<OverflowException>(() => PprofEncoder.Encode(profile));
+    }
+
+    [Fact]
     public void Pprof_WriteLeavesTheStreamOpen()
     {
         using var stream = new MemoryStream();

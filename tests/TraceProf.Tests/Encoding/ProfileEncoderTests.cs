@@ -24,6 +24,14 @@ public sealed class ProfileEncoderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Write((ProfileFormat)42));
 
     [Fact]
+    public void ProfileEncoder_NullProfileOrDestinationThrowsEvenForNettrace()
+    {
+        using var stream = new MemoryStream();
+        Assert.Throws<ArgumentNullException>(() => ProfileEncoder.Write(null!, ProfileFormat.Nettrace, stream, "shop"));
+        Assert.Throws<ArgumentNullException>(() => ProfileEncoder.Write(ShopProfile.Build(), ProfileFormat.Nettrace, null!, "shop"));
+    }
+
+    [Fact]
     public void ProfileEncoder_PprofIsTheGzippedPprofEncoding() =>
         Assert.Equal(PprofEncoder.Encode(ShopProfile.Build()), Write(ProfileFormat.Pprof));
 

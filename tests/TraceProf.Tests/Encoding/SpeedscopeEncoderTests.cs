@@ -123,6 +123,14 @@ public sealed class SpeedscopeEncoderTests : IDisposable
     }
 
     [Fact]
+    public void Speedscope_RefusesANullName()
+    {
+        // The schema requires "name" to be a string; a JSON null would make speedscope reject the file.
+        using var stream = new MemoryStream();
+        Assert.Throws<ArgumentNullException>(() => SpeedscopeEncoder.Write(_profile, stream, null!));
+    }
+
+    [Fact]
     public void Speedscope_EscapesFrameNames()
     {
         var builder = ShopProfile.NewBuilder();
