@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Net;
 using TraceProf.AspNetCore.Tests.Infrastructure;
 
@@ -128,6 +129,19 @@ public sealed class UiSessionTests
         {
             TraceProfHost.DeleteStorage(storage);
         }
+    }
+
+    [Fact]
+    public async Task SignIn_WorksWhenPlacedByMapTraceProf()
+    {
+        await using var host = await TraceProfHost.StartAsync(configureApp: app => app.MapTraceProf());
+        using var browser = new UiBrowser(host);
+        using var signIn = await browser.SignInAsync("admin");
+        Assert.Equal(HttpStatusCode.SeeOther, signIn.StatusCode);
+        using var page = await browser.GetAsync("/debug/ui/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        using var forged = await browser.PostFormAsync("/debug/ui/signout", []);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
     }
 
     [Fact]
