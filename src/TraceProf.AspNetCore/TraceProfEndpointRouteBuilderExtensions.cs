@@ -38,7 +38,7 @@ public static class TraceProfEndpointRouteBuilderExtensions
                 continue;
             }
 
-            group.MapMethods(route.Template, [HttpMethods.Get, HttpMethods.Head], route.Handler)
+            group.MapMethods(route.Template, route.AllowedMethods, route.Handler)
                 .WithDisplayName($"TraceProf {route.Template}")
                 .WithMetadata(new TraceProfEndpointMetadata(route.Description));
         }

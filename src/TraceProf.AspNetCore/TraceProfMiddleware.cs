@@ -24,10 +24,10 @@ internal sealed class TraceProfMiddleware(RequestDelegate next, TraceProfEndpoin
         {
             if (route.TryMatch(path, out var parameter))
             {
-                if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+                if (!route.Allows(context.Request.Method))
                 {
-                    context.Response.Headers.Allow = "GET, HEAD";
-                    return Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "TraceProf endpoints accept GET only.");
+                    context.Response.Headers.Allow = string.Join(", ", route.AllowedMethods);
+                    return Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"This TraceProf endpoint accepts {string.Join(", ", route.AllowedMethods)} only.");
                 }
 
                 if (parameter is { } p)

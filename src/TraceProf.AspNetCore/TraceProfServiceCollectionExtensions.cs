@@ -8,6 +8,7 @@ using TraceProf;
 using TraceProf.AspNetCore;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
+using TraceProf.AspNetCore.Ui;
 using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Storage;
@@ -53,6 +54,7 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton(sp => new RoleMap(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.Roles));
         services.AddSingleton(sp => new ApiKeyVerifier(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeyHashes));
         services.AddSingleton<TraceProfGate>();
+        services.AddTraceProfUi(); // the browser UI: Ui/UiServiceCollectionExtensions.cs
         services.AddSingleton<TraceProfEndpoints>();
         services.TryAddSingleton<ICaptureSource>(sp => new EventPipeCaptureSource(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<EventPipeCaptureSource>>()));
         services.TryAddSingleton<ISnapshotStore>(sp =>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore.Security;
+using TraceProf.AspNetCore.Ui;
 using TraceProf.Capture;
 using TraceProf.Encoding;
 using TraceProf.Attribution;
@@ -40,7 +41,8 @@ internal sealed class TraceProfEndpoints
         ISnapshotStore store,
         IOptions<TraceProfOptions> options,
         IHostApplicationLifetime lifetime,
-        ILogger<TraceProfEndpoints> logger)
+        ILogger<TraceProfEndpoints> logger,
+        UiEndpoints ui)
     {
         _gate = gate;
         _coordinator = coordinator;
@@ -65,6 +67,7 @@ internal sealed class TraceProfEndpoints
             new("/snapshots/{id}", Capabilities.Snapshots, Guard(Capabilities.Snapshots, GetSnapshotAsync), "one stored snapshot: ?format=pprof|speedscope|folded|nettrace"),
             new("/traces/{traceId}", Capabilities.Snapshots, Guard(Capabilities.Snapshots, GetTraceAsync), "every stored sample of one trace, merged: ?kind=cpu&format="),
             new("/pprof/{name}", Capabilities.None, Guard(Capabilities.None, UnknownProfileAsync), "unknown profile names answer 404"),
+            .. ui.Routes, // the browser UI under /ui/ (Ui/UiEndpoints.cs)
         ];
     }
 

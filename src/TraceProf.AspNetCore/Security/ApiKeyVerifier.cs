@@ -31,6 +31,18 @@ internal sealed class ApiKeyVerifier
         return match;
     }
 
+    /// <summary>Whether a SHA-256 of a key (kept by a browser session) is still configured; constant time like <see cref="Verify"/>.</summary>
+    public bool IsConfiguredHash(ReadOnlySpan<byte> hash)
+    {
+        var match = false;
+        foreach (var expected in _hashes)
+        {
+            match |= CryptographicOperations.FixedTimeEquals(hash, expected);
+        }
+
+        return match;
+    }
+
     private static byte[] Parse(string hex) =>
         IsValidHash(hex)
             ? Convert.FromHexString(hex)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Ui;
 
 namespace TraceProf.AspNetCore.Security;
 
@@ -11,7 +12,7 @@ namespace TraceProf.AspNetCore.Security;
 /// with proof, checked in this order: the host's authenticated user (roles from a claim), a configured API key,
 /// a loopback connection.
 /// </summary>
-internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap roles, ApiKeyVerifier apiKeys)
+internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap roles, ApiKeyVerifier apiKeys, UiSessionCookie uiSessions)
 {
     private const string ApiKeyHeader = "X-Debug-Key";
     private const int MaxEchoedLength = 64;
@@ -55,6 +56,17 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
 
             return DecideHeaderRole(requestedRole, required, "api-key");
         }
+
+        // --- Browser UI session (Ui/UiSessionCookie) -------------------------------------------------------------
+        // A browser cannot send the role header, so the UI's sign-in form seals the role into a Data Protection
+        // cookie after checking the same proof (loopback or an API key). It is read only when the request names no
+        // role header (and no configured API key decided above), so the header path is unchanged, and only while the
+        // proof given at sign-in still holds. A cookie that does not read (tampered, expired) is ignored.
+        if (requestedRole is null && uiSessions.TryRead(context, out var session))
+        {
+            return Decide([session.Role], required, "cookie:" + session.Proof);
+        }
+        // --- end of browser UI session ------------------------------------------------------------------------------
 
         // 3. Loopback, for local development and sidecars.
         if (_options.TrustLoopback && IsLoopback(context.Connection.RemoteIpAddress))

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using TraceProf.AspNetCore.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace TraceProf.AspNetCore.Tests.Ui;
+
+/// <summary>
+/// The whole story in a real browser: capture a CPU profile of a hot method, open /debug/ui/, sign in, filter by
+/// the trace id, open the flame graph, find the hot method. Debian's chromium, driven by playwright-core
+/// (Ui/e2e/browse.mjs); skipped only when chromium or node is absent. Screenshots land in
+/// bin/…/TestResults/ui/.
+/// </summary>
+[Collection("EventPipe")]
+[Trait("Category", "EventPipe")]
+[Trait("Category", "Browser")]
+public sealed class UiBrowserTests(ITestOutputHelper output)
+{
+    private const string TraceId = "5d3c1c2ab0e54a0e9a6cbf2b1d7a9e41";
+
+    [SkippableFact]
+    public async Task Browser_FromTraceIdToFlameGraph_ShowsTheHotMethod()
+    {
+        var chromium = FindChromium();
+        Skip.If(chromium is null, "chromium is not installed (apt-get install -y chromium; .ci/run installs it); set TRACEPROF_CHROMIUM to another binary.");
+        Skip.IfNot(CanRun("node", "--version"), "node is not installed (apt-get install -y nodejs npm; .ci/run installs it).");
+        var e2e = E2eFolder();
+        Assert.True(
+            Directory.Exists(Path.Combine(e2e, "node_modules", "playwright-core")),
+            $"playwright-core is missing from {e2e}/node_modules: the test project's build runs 'npm ci' there when npm is installed.");
+
+        // TRACEPROF_UI_CAPTURE_SECONDS=30 measures how long the page takes to show a 30 s profile.
+        var seconds = int.TryParse(Environment.GetEnvironmentVariable("TRACEPROF_UI_CAPTURE_SECONDS"), out var s) ? s : 2;
+        await using var host = await TraceProfHost.StartAsync();
+        using (var hot = new HotLoop())
+        {
+            using var capture = await host.Client.SendAsync(Requests.Get($"/debug/profile?seconds={seconds}", "sre:profile", traceparent: $"00-{TraceId}-00f067aa0ba902b7-01"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, capture.StatusCode);
+        }
+
+        var artefacts = Path.Combine(AppContext.BaseDirectory, "TestResults", "ui");
+        Directory.CreateDirectory(artefacts);
+        var (exitCode, stdout, stderr) = await RunAsync(
+            "node",
+            [Path.Combine(e2e, "browse.mjs"), host.Client.BaseAddress!.ToString().TrimEnd('/'), TraceId, "SpinThroughDistinctiveArithmetic", artefacts, chromium!],
+            e2e,
+            TimeSpan.FromMinutes(3));
+        output.WriteLine(stdout);
+        output.WriteLine(stderr);
+        Assert.Equal(0, exitCode);
+
+        using var result = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        var root = result.RootElement;
+        Assert.True(root.GetProperty("ok").GetBoolean(), root.TryGetProperty("error", out var error) ? error.GetString() : stdout);
+        Assert.Equal(403, root.GetProperty("firstStatus").GetInt32());
+        Assert.Equal(1, root.GetProperty("rows").GetInt32());
+        Assert.Contains(TraceId, root.GetProperty("rowText").GetString(), StringComparison.Ordinal);
+        Assert.Contains(HotLoop.MethodName, root.GetProperty("hotMethodText").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, root.GetProperty("cspViolations").GetArrayLength());
+        Assert.True(File.Exists(Path.Combine(artefacts, "ui-flamegraph.png")));
+        output.WriteLine($"{seconds} s profile: shown after {root.GetProperty("timingsMs").GetProperty("profileShown").GetInt32()} ms, " +
+                         $"hot method listed after {root.GetProperty("timingsMs").GetProperty("hotMethodListed").GetInt32()} ms; screenshots in {artefacts}");
+    }
+
+    private static string? FindChromium()
+    {
+        var configured = Environment.GetEnvironmentVariable("TRACEPROF_CHROMIUM");
+        return new[] { configured, "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
+    }
+
+    private static string E2eFolder([CallerFilePath] string thisFile = "") => Path.Combine(Path.GetDirectoryName(thisFile)!, "e2e");
+
+    private static bool CanRun(string program, string argument)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(program, argument) { RedirectStandardOutput = true, RedirectStandardError = true });
+            process!.WaitForExit(10_000);
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, string[] arguments, string workingDirectory, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} did not finish within {timeout}.");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
