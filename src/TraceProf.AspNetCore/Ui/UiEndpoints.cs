@@ -163,8 +163,21 @@ internal sealed class UiEndpoints
         var services = rows.Select(r => r.ServiceName).Distinct(StringComparer.Ordinal).ToList();
         main.Append("<p>Trace <span class=\"id\">").Append(UiHtml.Text(traceId)).Append("</span>: ")
             .Append(rows.Count.ToString(CultureInfo.InvariantCulture)).Append(rows.Count == 1 ? " snapshot" : " snapshots")
-            .Append(services.Count > 0 ? " from " + UiHtml.Text(string.Join(", ", services)) : "").Append(".</p>")
-            .Append("<p class=\"note\">Each snapshot opens on its own; one merged flame graph of the whole trace needs the trace-wide profile endpoint, which this version does not have yet.</p>");
+            .Append(services.Count > 0 ? " from " + UiHtml.Text(string.Join(", ", services)) : "").Append(".</p>");
+        var kinds = rows.Select(r => r.Kind).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (kinds.Count > 0)
+        {
+            // One merged flame graph per kind: every service's samples of this trace, one speedscope profile per service.
+            main.Append("<p>Whole trace, merged across snapshots and services: ");
+            main.AppendJoin(", ", kinds.Select(kind =>
+            {
+                var profileUrl = $"{_options.PathPrefix}/traces/{traceId}?kind={kind}&format=speedscope";
+                var href = $"{UiPath}/speedscope/{SpeedscopeAssets.IndexFile}#profileURL={UiHtml.Url(profileUrl)}&title={UiHtml.Url($"trace {traceId} ({kind})")}";
+                return $"<a href=\"{UiHtml.Text(href)}\">{UiHtml.Text(kind)} flame graph</a>";
+            }));
+            main.Append(".</p>");
+        }
+
         AppendTable(main, rows, filtered: true);
         await UiHtml.WriteAsync(context, StatusCodes.Status200OK, UiHtml.Page(ui, "Trace " + traceId, main.ToString())).ConfigureAwait(false);
     }
