@@ -226,16 +226,7 @@ public sealed class PostgreSqlSnapshotStore : ISnapshotStore, IDisposable
     /// <inheritdoc />
     public async Task<IReadOnlyList<SnapshotInfo>> ListAsync(SnapshotQuery query, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit is < 1 or > SnapshotQuery.MaxLimit)
-        {
-            throw new ArgumentException($"Limit must be from 1 to {SnapshotQuery.MaxLimit}; got {query.Limit}.", nameof(query));
-        }
-
-        if (query.TraceId is not null && !TraceIds.IsValid(query.TraceId))
-        {
-            throw new ArgumentException($"A trace id must be 32 lower-case hex digits, not all zeros; got {HexId.Describe(query.TraceId)}.", nameof(query));
-        }
+        SnapshotValidation.ValidateQuery(query);
 
         // Only constant fragments are concatenated; every value is a parameter.
         var where = new List<string>(3);

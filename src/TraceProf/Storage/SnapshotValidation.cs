@@ -35,6 +35,26 @@ internal static class SnapshotValidation
         }
     }
 
+    public static void ValidateQuery(SnapshotQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > SnapshotQuery.MaxLimit)
+        {
+            throw new ArgumentException(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Limit must be from 1 to {SnapshotQuery.MaxLimit}; got {query.Limit}."),
+                nameof(query));
+        }
+
+        if (query.TraceId is not null && !TraceIds.IsValid(query.TraceId))
+        {
+            throw new ArgumentException(
+                $"A trace id must be 32 lower-case hex digits, not all zeros; got {HexId.Describe(query.TraceId)}.",
+                nameof(query));
+        }
+    }
+
     public static void ValidateInfo(SnapshotInfo info)
     {
         SnapshotIds.ThrowIfInvalid(info.Id, nameof(info));

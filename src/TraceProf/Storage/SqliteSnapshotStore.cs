@@ -268,23 +268,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
     /// <exception cref="ArgumentException">The trace id is malformed or the limit is outside 1 to <see cref="SnapshotQuery.MaxLimit"/>.</exception>
     public async Task<IReadOnlyList<SnapshotInfo>> ListAsync(SnapshotQuery query, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit is < 1 or > SnapshotQuery.MaxLimit)
-        {
-            throw new ArgumentException(
-                string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"Limit must be from 1 to {SnapshotQuery.MaxLimit}; got {query.Limit}."),
-                nameof(query));
-        }
-
-        if (query.TraceId is not null && !TraceIds.IsValid(query.TraceId))
-        {
-            throw new ArgumentException(
-                $"A trace id must be 32 lower-case hex digits, not all zeros; got {HexId.Describe(query.TraceId)}.",
-                nameof(query));
-        }
-
+        SnapshotValidation.ValidateQuery(query);
         ObjectDisposedException.ThrowIf(this.disposed, this);
 
         using SqliteConnection connection = this.Open();
