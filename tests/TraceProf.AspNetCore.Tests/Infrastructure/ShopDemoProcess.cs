@@ -20,20 +20,25 @@ public sealed class ShopDemoProcess : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    /// <summary>The built sample, or null when it has not been built (run the solution build).</summary>
+    /// <summary>The built sample (the test project builds it), or null when it is missing.</summary>
     public static string? FindAssembly()
     {
         // tests/TraceProf.AspNetCore.Tests/bin/<Configuration>/net10.0 → samples/ShopDemo/bin/<Configuration>/net10.0
         var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = testBin.Parent!.Name;
-        var root = testBin;
+        var dll = Path.Combine(RepositoryRoot(), "samples", "ShopDemo", "bin", testBin.Parent!.Name, testBin.Name, "ShopDemo.dll");
+        return File.Exists(dll) ? dll : null;
+    }
+
+    /// <summary>The folder holding Diagnostics.sln, found upwards from the test's output folder.</summary>
+    public static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Diagnostics.sln")))
         {
             root = root.Parent;
         }
 
-        var dll = root is null ? null : Path.Combine(root.FullName, "samples", "ShopDemo", "bin", configuration, testBin.Name, "ShopDemo.dll");
-        return dll is not null && File.Exists(dll) ? dll : null;
+        return root?.FullName ?? throw new InvalidOperationException($"No Diagnostics.sln above {AppContext.BaseDirectory}.");
     }
 
     public static async Task<ShopDemoProcess> StartAsync(string assembly, params string[] arguments)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using TraceProf.AspNetCore.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -69,7 +68,8 @@ public sealed class UiBrowserTests(ITestOutputHelper output)
         return new[] { configured, "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
     }
 
-    private static string E2eFolder([CallerFilePath] string thisFile = "") => Path.Combine(Path.GetDirectoryName(thisFile)!, "e2e");
+    // Found from the test's output folder, not [CallerFilePath]: CI builds map source paths to /_/ (deterministic builds).
+    private static string E2eFolder() => Path.Combine(ShopDemoProcess.RepositoryRoot(), "tests", "TraceProf.AspNetCore.Tests", "Ui", "e2e");
 
     private static bool CanRun(string program, string argument)
     {
