@@ -266,7 +266,9 @@ public static class TimelineRecorder
         {
             lock (_lock)
             {
-                Array.Clear(_ring);
+                // Back to the small initial size: a thread keeps its buffer between recordings, and a busy
+                // recording must not leave every thread holding a full ring afterwards.
+                _ring = new (long, Activity?, LabelContext?)[InitialEntries];
                 _count = 0;
                 Generation = generation;
             }
