@@ -4,7 +4,11 @@ using ShopDemo;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.Services.AddTraceProf(); // the one line that enables TraceProf
+// The one line that enables TraceProf. (ShopDemo:TraceProf=false leaves it out: the load script's baseline.)
+if (builder.Configuration.GetValue("ShopDemo:TraceProf", true))
+{
+    builder.Services.AddTraceProf();
+}
 
 // One program, two services: the shop (default) and, with ShopDemo:Role=inventory, the inventory API it calls.
 var role = builder.Configuration["ShopDemo:Role"] ?? "shop";
