@@ -1,4 +1,12 @@
 using BenchmarkDotNet.Running;
+using TraceProf.Benchmarks;
 
-// dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- --filter '*'
+// dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- --filter '*'   (BenchmarkDotNet suites)
+// dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- sampler-cost  (the sampler's own cost)
+if (args.Length > 0 && args[0].StartsWith("sampler-cost", StringComparison.Ordinal))
+{
+    return SamplerCost.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

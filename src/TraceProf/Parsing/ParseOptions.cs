@@ -32,12 +32,28 @@ public sealed class ParseOptions
     /// </summary>
     public Func<int, string?>? ThreadName { get; init; }
 
-    /// <summary>The sampler's interval for this process, read the way the runtime reads it: at start-up, from the environment.</summary>
+    /// <summary>
+    /// The sampler's nominal interval for this process, read the way the runtime reads it: at start-up, from
+    /// <c>DOTNET_EventPipeThreadSamplingRate</c>, a number of milliseconds written in <b>hexadecimal</b> (as every
+    /// <c>DOTNET_</c> number is: <c>A</c> is 10 ms, <c>10</c> is 16 ms). Values of 1000 ms (<c>3E8</c>) and more make
+    /// the runtime sample flat out, so they count as the 1 ms default.
+    /// </summary>
     /// <returns>The interval.</returns>
-    public static TimeSpan SamplingIntervalOfThisProcess()
+    public static TimeSpan SamplingIntervalOfThisProcess() =>
+        SamplingIntervalFromEnvironmentValue(Environment.GetEnvironmentVariable("DOTNET_EventPipeThreadSamplingRate"));
+
+    /// <summary>Interprets a <c>DOTNET_EventPipeThreadSamplingRate</c> value; see <see cref="SamplingIntervalOfThisProcess"/>.</summary>
+    /// <param name="value">The environment variable's value, or null.</param>
+    /// <returns>The nominal interval.</returns>
+    public static TimeSpan SamplingIntervalFromEnvironmentValue(string? value)
     {
-        var configured = Environment.GetEnvironmentVariable("DOTNET_EventPipeThreadSamplingRate");
-        return int.TryParse(configured, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0
+        var trimmed = value?.Trim();
+        if (trimmed is not null && trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            trimmed = trimmed[2..];
+        }
+
+        return int.TryParse(trimmed, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms is > 0 and < 1000
             ? TimeSpan.FromMilliseconds(ms)
             : DefaultSamplingInterval;
     }

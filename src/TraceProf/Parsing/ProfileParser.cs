@@ -26,6 +26,8 @@ public static class ProfileParser
             CaptureKind.Threads => ThreadStacksParser.Parse(reader, options, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
-        return profile;
+        return kind is CaptureKind.Cpu or CaptureKind.Trace
+            ? EffectiveSamplingInterval.Apply(profile, options.SamplingInterval)
+            : profile;
     }
 }

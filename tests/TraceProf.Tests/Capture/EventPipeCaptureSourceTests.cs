@@ -30,7 +30,11 @@ public sealed class EventPipeCaptureSourceTests
             CancellationToken.None);
 
         Assert.Equal(WellKnownSampleTypes.CpuProfile, profile.SampleTypes);
-        Assert.Equal(1_000_000, profile.Period);
+        // The period is the effective spacing of ticks (never below the nominal 1 ms), so the longest-sampled
+        // thread's wall time adds up to the capture's duration.
+        Assert.True(profile.Period >= 1_000_000, $"period {profile.Period}");
+        var longestWall = profile.Samples.GroupBy(s => s.Labels.First(l => l.Key == "thread_id").Value).Max(g => g.Sum(s => s.Values[2]));
+        Assert.InRange(longestWall / profile.Duration.TotalNanoseconds, 0.9, 1.1);
         var cpuByLeaf = profile.Samples
             .Where(s => s.Stack.Count > 0 && s.Values[1] > 0)
             .GroupBy(s => profile.Frames[s.Stack[0]].FunctionName)
