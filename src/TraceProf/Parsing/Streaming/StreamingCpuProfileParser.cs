@@ -50,20 +50,18 @@ internal sealed class StreamingCpuProfileParser : NettraceHandler
         ArgumentNullException.ThrowIfNull(options);
         var parser = new StreamingCpuProfileParser(options);
         NettraceHeader header;
-        using (var stream = new FileStream(nettracePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan))
+        try
         {
+            using var stream = new FileStream(nettracePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
             var reader = new NettraceReader(stream, Path.GetFileName(nettracePath));
-            try
-            {
-                reader.Read(parser, cancellationToken);
-            }
-            catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
-            {
-                // A length or offset that points outside its block: the file is damaged.
-                throw new InvalidDataException($"'{Path.GetFileName(nettracePath)}' is not a readable nettrace capture: {ex.Message}", ex);
-            }
-
+            reader.Read(parser, cancellationToken);
             header = reader.Header;
+        }
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException or IOException)
+        {
+            // A length or offset that points outside its block (a damaged file), or no file: the TraceLog path
+            // reports both as InvalidDataException too.
+            throw new InvalidDataException($"'{Path.GetFileName(nettracePath)}' is not a readable nettrace capture: {ex.Message}", ex);
         }
 
         return parser.Build(header, cancellationToken);
