@@ -24,9 +24,29 @@ public class StreamingParseBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _folder = Path.Combine(Path.GetTempPath(), "traceprof-bench", Guid.NewGuid().ToString("N"));
+        // BenchmarkDotNet runs each method in its own process; both must parse the same file, so the capture is
+        // made once per size and kept (1-3 MB) in the temp folder for the methods that follow.
+        _folder = Path.Combine(Path.GetTempPath(), "traceprof-bench", "streaming");
         Directory.CreateDirectory(_folder);
-        _nettrace = Path.Combine(_folder, "cpu.nettrace");
+        _nettrace = Path.Combine(_folder, $"cpu-{CaptureSeconds}s.nettrace");
+        if (!File.Exists(_nettrace))
+        {
+            Capture();
+        }
+
+        SamplerEvents = Parse(ProfileParser.CpuParser.Streaming).Total(0);
+        Console.WriteLine($"// StreamingParseBenchmarks: CaptureSeconds={CaptureSeconds}: {SamplerEvents} sampler events, {new FileInfo(_nettrace).Length} bytes");
+    }
+
+    [Benchmark(Baseline = true)]
+    public int TraceLog() => Parse(ProfileParser.CpuParser.TraceLog).Samples.Count;
+
+    [Benchmark]
+    public int Streaming() => Parse(ProfileParser.CpuParser.Streaming).Samples.Count;
+
+    private void Capture()
+    {
+        var partial = _nettrace + ".partial";
         using var stop = new CancellationTokenSource();
         var workers = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
         {
@@ -38,22 +58,11 @@ public class StreamingParseBenchmarks
         })
         { IsBackground = true }).ToList();
         workers.ForEach(t => t.Start());
-        new EventPipeCaptureSource().CaptureAsync(CaptureKind.Cpu, TimeSpan.FromSeconds(CaptureSeconds), _nettrace, CancellationToken.None).GetAwaiter().GetResult();
+        new EventPipeCaptureSource().CaptureAsync(CaptureKind.Cpu, TimeSpan.FromSeconds(CaptureSeconds), partial, CancellationToken.None).GetAwaiter().GetResult();
         stop.Cancel();
         workers.ForEach(t => t.Join());
-
-        SamplerEvents = Parse(ProfileParser.CpuParser.Streaming).Total(0);
-        Console.WriteLine($"// StreamingParseBenchmarks: CaptureSeconds={CaptureSeconds}: {SamplerEvents} sampler events, {new FileInfo(_nettrace).Length} bytes");
+        File.Move(partial, _nettrace, overwrite: true);
     }
-
-    [GlobalCleanup]
-    public void Cleanup() => Directory.Delete(_folder, recursive: true);
-
-    [Benchmark(Baseline = true)]
-    public int TraceLog() => Parse(ProfileParser.CpuParser.TraceLog).Samples.Count;
-
-    [Benchmark]
-    public int Streaming() => Parse(ProfileParser.CpuParser.Streaming).Samples.Count;
 
     private Profiles.Profile Parse(ProfileParser.CpuParser parser) =>
         ProfileParser.Parse(CaptureKind.Cpu, _nettrace, new ParseOptions { TempDirectory = _folder }, parser, CancellationToken.None);
