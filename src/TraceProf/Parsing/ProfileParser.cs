@@ -13,9 +13,40 @@ public static class ProfileParser
     /// <param name="cancellationToken">Stops parsing.</param>
     /// <returns>The profile.</returns>
     /// <exception cref="InvalidDataException">The file is not a readable nettrace capture.</exception>
-    public static Profile Parse(CaptureKind kind, string nettracePath, ParseOptions options, CancellationToken cancellationToken)
+    public static Profile Parse(CaptureKind kind, string nettracePath, ParseOptions options, CancellationToken cancellationToken) =>
+        Parse(kind, nettracePath, options, CpuParser.Streaming, cancellationToken);
+
+    // ---- Streaming CPU parser selection (wip/fast-parse) ----
+
+    /// <summary>Which parser reads CPU captures.</summary>
+    internal enum CpuParser
+    {
+        /// <summary>The single-pass nettrace reader (issue 5); falls back to TraceLog for nettrace versions it does not decode.</summary>
+        Streaming,
+
+        /// <summary>TraceEvent's TraceLog: the reference the streaming parser is tested against.</summary>
+        TraceLog,
+    }
+
+    /// <summary>Parses a capture with a chosen CPU parser.</summary>
+    internal static Profile Parse(CaptureKind kind, string nettracePath, ParseOptions options, CpuParser cpuParser, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (kind is CaptureKind.Cpu or CaptureKind.Trace && cpuParser == CpuParser.Streaming)
+        {
+            // The TraceLog path creates the temp folder; so does this one, so callers see the same state either way.
+            Directory.CreateDirectory(options.TempDirectory);
+            try
+            {
+                return Streaming.StreamingCpuProfileParser.Parse(nettracePath, options, cancellationToken);
+            }
+            catch (NotSupportedException)
+            {
+                // A newer (or older) nettrace layout: TraceLog still reads it, only slower.
+            }
+        }
+
+        // ---- end of streaming selection ----
         using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory);
         cancellationToken.ThrowIfCancellationRequested();
         var profile = kind switch
