@@ -16,8 +16,6 @@ public static class ProfileParser
     public static Profile Parse(CaptureKind kind, string nettracePath, ParseOptions options, CancellationToken cancellationToken) =>
         Parse(kind, nettracePath, options, CpuParser.Streaming, cancellationToken);
 
-    // ---- Streaming CPU parser selection (wip/fast-parse) ----
-
     /// <summary>Which parser reads CPU captures.</summary>
     internal enum CpuParser
     {
@@ -38,7 +36,7 @@ public static class ProfileParser
             Directory.CreateDirectory(options.TempDirectory);
             try
             {
-                return Streaming.StreamingCpuProfileParser.Parse(nettracePath, options, cancellationToken);
+                return EffectiveSamplingInterval.Apply(Streaming.StreamingCpuProfileParser.Parse(nettracePath, options, cancellationToken), options.SamplingInterval);
             }
             catch (NotSupportedException)
             {
@@ -46,7 +44,6 @@ public static class ProfileParser
             }
         }
 
-        // ---- end of streaming selection ----
         using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory);
         cancellationToken.ThrowIfCancellationRequested();
         var profile = kind switch
