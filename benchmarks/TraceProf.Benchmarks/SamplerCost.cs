@@ -8,7 +8,7 @@ namespace TraceProf.Benchmarks;
 /// <summary>
 /// The EventPipe sampler's own cost: work done by two busy threads in a fixed time, with N managed threads in
 /// the process, without and with a CPU capture listening, at the runtime's default sampling interval and with
-/// <c>DOTNET_EventPipeThreadSamplingRate=10</c> (read only at process start, so each setting runs in a child
+/// <c>DOTNET_EventPipeThreadSamplingRate=A</c> (10 ms, hexadecimal; read only at process start, so each setting runs in a child
 /// process). Run: <c>dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- sampler-cost</c>.
 /// </summary>
 internal static class SamplerCost
@@ -27,7 +27,8 @@ internal static class SamplerCost
         Console.WriteLine("|---:|---|---:|---:|---:|---:|");
         foreach (var threads in new[] { 10, 50, 200 })
         {
-            foreach (var rate in new string?[] { null, "10" })
+            // The runtime reads the variable as hexadecimal milliseconds: "A" is 10 ms.
+            foreach (var rate in new string?[] { null, "A" })
             {
                 var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
                 info.ArgumentList.Add(typeof(SamplerCost).Assembly.Location);
@@ -42,7 +43,7 @@ internal static class SamplerCost
                 using var child = Process.Start(info)!;
                 var line = child.StandardOutput.ReadToEnd().Trim();
                 child.WaitForExit();
-                Console.WriteLine($"| {threads} | {(rate is null ? "default" : rate + " ms")} | {line}");
+                Console.WriteLine($"| {threads} | {(rate is null ? "default (1 ms)" : $"{Convert.ToInt32(rate, 16)} ms ({rate})")} | {line}");
             }
         }
 
