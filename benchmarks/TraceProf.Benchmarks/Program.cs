@@ -8,5 +8,10 @@ if (args.Length > 0 && args[0].StartsWith("sampler-cost", StringComparison.Ordin
     return SamplerCost.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "parse-file")
+{
+    return ParseFile.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -18,7 +18,7 @@ public class StoreLookupBenchmarks
     private string[] _traceIds = null!;
     private int _next;
 
-    [Params(10_000, 100_000)]
+    [Params(10_000, 100_000, 1_000_000)]
     public int Rows { get; set; }
 
     [Params("Sqlite", "PostgreSql")]
