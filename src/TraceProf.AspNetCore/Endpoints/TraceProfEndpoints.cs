@@ -358,7 +358,7 @@ internal sealed class TraceProfEndpoints
         var profiles = new[]
         {
             new IndexEntry("profile", $"{p}/pprof/profile?seconds={s}", "cpu",
-                $"CPU profile: every managed thread sampled about every ms for ?seconds=N (1–{_options.MaxCaptureSeconds}); samples/count, cpu/nanoseconds (threads in managed code), wall/nanoseconds (all). Sampling interval {ParseOptions.SamplingIntervalOfThisProcess().TotalMilliseconds} ms."),
+                $"CPU profile: every managed thread sampled about every ms for ?seconds=N (1–{_options.MaxCaptureSeconds}); samples/count, cpu/nanoseconds (threads in managed code), wall/nanoseconds (all). Nominal sampling interval {ParseOptions.SamplingIntervalOfThisProcess().TotalMilliseconds} ms (DOTNET_EventPipeThreadSamplingRate, hexadecimal ms, read at process start); each profile's period is the effective interval measured from its capture."),
             new IndexEntry("allocs", $"{p}/pprof/allocs?seconds={s}", "allocs",
                 "Sampled allocations during ?seconds=N: alloc_objects/count and alloc_space/bytes (unbiased estimate), the allocated type as leaf frame and object_type label."),
             new IndexEntry("contention", $"{p}/pprof/contention?seconds={s}", "contention",
