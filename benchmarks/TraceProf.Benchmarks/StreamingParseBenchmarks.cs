@@ -6,7 +6,7 @@ namespace TraceProf.Benchmarks;
 
 /// <summary>
 /// The streaming CPU parser against the TraceLog path, side by side on the same real capture (made in the setup
-/// as in <see cref="ParseBenchmarks"/>: four busy threads for the given seconds). Events per second = the sampler
+/// four busy threads for the given seconds). Events per second = the sampler
 /// events printed by the setup divided by the mean time.
 /// </summary>
 [MemoryDiagnoser]

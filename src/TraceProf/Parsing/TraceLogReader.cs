@@ -66,14 +66,9 @@ internal sealed class TraceLogReader : IDisposable
                     UnresolvedAddresses++;
                 }
 
-                // Samples land at GC safe points; the poll helper is where the thread was stopped, not where it
-                // spent time, so it is folded into its caller.
-                frameId = name.Contains("<PollGC>g__PollGCWorker", StringComparison.Ordinal) ? -1 : builder.InternFrame(new ProfileFrame(name, module ?? ""));
+                frameId = FrameRules.IsSafePointHelper(name) ? -1 : builder.InternFrame(new ProfileFrame(name, module ?? ""));
                 _frameIds[address.CodeAddressIndex] = frameId;
-
-                // Some runtime events are raised from managed code (System.Threading.Lock's contention events);
-                // the raising method is bookkeeping, not where the program was, so it never stays the leaf.
-                if (name.StartsWith("System.Diagnostics.Tracing.NativeRuntimeEventSource.", StringComparison.Ordinal))
+                if (FrameRules.IsEventRaiser(name))
                 {
                     _eventEmitters.Add(frameId);
                 }

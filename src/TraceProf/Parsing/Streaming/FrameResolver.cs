@@ -45,13 +45,9 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
             UnresolvedAddresses++;
         }
 
-        // Samples land at GC safe points; the poll helper is where the thread was stopped, not where it spent
-        // time, so it is folded into its caller (as on the TraceLog path).
-        frameId = name.Contains("<PollGC>g__PollGCWorker", StringComparison.Ordinal) ? -1 : builder.InternFrame(new ProfileFrame(name, module));
+        frameId = FrameRules.IsSafePointHelper(name) ? -1 : builder.InternFrame(new ProfileFrame(name, module));
         _frameIds[address] = frameId;
-
-        // Methods that raise runtime events from managed code are bookkeeping, never the leaf.
-        if (name.StartsWith("System.Diagnostics.Tracing.NativeRuntimeEventSource.", StringComparison.Ordinal))
+        if (FrameRules.IsEventRaiser(name))
         {
             _eventEmitters.Add(frameId);
         }
