@@ -19,6 +19,7 @@ public sealed class CaptureKindEndpointTests
         await using var host = await TraceProfHost.StartAsync();
         using var hot = new HotLoop();
         using var fight = new LockFight();
+        using var churn = new AllocationChurn();
         using var response = await host.Client.SendAsync(Requests.Get(path, "admin"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var bytes = await response.Content.ReadAsByteArrayAsync();
