@@ -85,4 +85,7 @@ public sealed class TraceProfOptions
 
     /// <summary>Gets the snapshot store settings.</summary>
     public TraceProfStorageOptions Storage { get; } = new();
+
+    /// <summary>Gets the flight recorder settings: failed and slow requests saved automatically.</summary>
+    public TraceProfFlightRecorderOptions FlightRecorder { get; } = new();
 }

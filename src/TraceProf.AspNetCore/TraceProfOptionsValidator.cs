@@ -63,7 +63,27 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
             failures.Add($"TraceProf:Storage:Provider must be Sqlite or PostgreSql; got '{provider}'.");
         }
 
+        var recorder = options.FlightRecorder;
+        if (!FlightRecorderKinds.TryParse(recorder.Kinds, out _, out _, out var badKind))
+        {
+            failures.Add($"TraceProf:FlightRecorder:Kinds must list cpu and/or contention, comma-separated; got '{badKind}'.");
+        }
+
+        if (recorder.MinStatusCode is > 0 and < 400)
+        {
+            failures.Add($"TraceProf:FlightRecorder:MinStatusCode must be 0 (off) or from 400 to 599; got {recorder.MinStatusCode}.");
+        }
+
+        foreach (var (route, ms) in recorder.SlowRoutes)
+        {
+            if (string.IsNullOrWhiteSpace(route) || ms is < 0 or > 3_600_000)
+            {
+                failures.Add($"TraceProf:FlightRecorder:SlowRoutes entries map a route template to milliseconds from 0 to 3600000; got '{route}' = {ms}.");
+            }
+        }
+
         AddAnnotationFailures(options, "TraceProf", failures);
+        AddAnnotationFailures(recorder, "TraceProf:FlightRecorder", failures);
         AddAnnotationFailures(options.Storage, "TraceProf:Storage", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -8,6 +8,7 @@ using TraceProf;
 using TraceProf.AspNetCore;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
+using TraceProf.AspNetCore.Triggers;
 using TraceProf.AspNetCore.Ui;
 using TraceProf.Attribution;
 using TraceProf.Capture;
@@ -93,6 +94,11 @@ public static class TraceProfServiceCollectionExtensions
                 sp.GetService<ILogger<CaptureCoordinator>>());
         });
         services.AddTransient<IStartupFilter, TraceProfStartupFilter>();
+
+        // The flight recorder: a background session and the request-end triggers that save failed requests.
+        services.AddSingleton<RequestTriggers>();
+        services.AddSingleton<FlightRecorderService>();
+        services.AddHostedService(sp => sp.GetRequiredService<FlightRecorderService>());
 
         // While a capture listens, ASP.NET Core must start an Activity per request even without OpenTelemetry,
         // so that every sample can name its trace.

@@ -56,6 +56,9 @@ public sealed partial class CaptureCoordinator
         Directory.CreateDirectory(options.TempDirectory);
     }
 
+    /// <summary>Gets the names and folders snapshots are written with.</summary>
+    public CaptureCoordinatorOptions Options => _options;
+
     /// <summary>Tries to take the slot of a capture kind.</summary>
     /// <param name="kind">The kind.</param>
     /// <param name="expectedDuration">How long the caller will hold it, to tell later callers when to retry.</param>
@@ -142,7 +145,7 @@ public sealed partial class CaptureCoordinator
                 SampleCount = profile.Samples.Count,
                 ContainedTraceIds = ContainedTraces(profile, traceId),
             };
-            var stored = await StoreWithRetriesAsync(info, pprofPath, nettracePath, cancellationToken).ConfigureAwait(false);
+            var stored = await StoreWithRetriesAsync(info, [(SnapshotArtifact.Pprof, pprofPath), (SnapshotArtifact.Nettrace, nettracePath)], cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
                 return new CaptureOutcome(info, profile) { Stored = false };
@@ -159,6 +162,35 @@ public sealed partial class CaptureCoordinator
         }
     }
 
+    /// <summary>
+    /// Encodes a profile made elsewhere (the flight recorder's cut of a failed request) and stores it as a snapshot
+    /// with only a pprof artifact, with the same bounded retries as a capture. Returns null when the store kept
+    /// failing and the snapshot was dropped (counted in <see cref="DroppedSnapshots"/> and logged).
+    /// </summary>
+    /// <param name="info">The metadata; <see cref="SnapshotInfo.SampleCount"/> is taken from the profile.</param>
+    /// <param name="profile">The profile.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored metadata, or null when dropped.</returns>
+    public async Task<SnapshotInfo?> StoreProfileAsync(SnapshotInfo info, Profile profile, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(profile);
+        var pprofPath = Path.Combine(_options.TempDirectory, info.Id + ".pb.gz.tmp");
+        try
+        {
+            await using (var pprof = File.Create(pprofPath))
+            {
+                PprofEncoder.Write(profile, pprof);
+            }
+
+            return await StoreWithRetriesAsync(info with { SampleCount = profile.Samples.Count }, [(SnapshotArtifact.Pprof, pprofPath)], cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            TryDelete(pprofPath);
+        }
+    }
+
     /// <summary>Gets how many snapshots could not be stored (the store kept failing) and were dropped.</summary>
     public long DroppedSnapshots => Interlocked.Read(ref _dropped);
 
@@ -167,15 +199,11 @@ public sealed partial class CaptureCoordinator
     /// it, counts and logs the drop, and returns null. Each attempt hands the store fresh copies, because the
     /// store takes its files over even when it fails.
     /// </summary>
-    private async Task<SnapshotInfo?> StoreWithRetriesAsync(SnapshotInfo info, string pprofPath, string nettracePath, CancellationToken cancellationToken)
+    private async Task<SnapshotInfo?> StoreWithRetriesAsync(SnapshotInfo info, (SnapshotArtifact Artifact, string Path)[] files, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var artifacts = new Dictionary<SnapshotArtifact, string>
-            {
-                [SnapshotArtifact.Pprof] = CopyForAttempt(pprofPath, attempt),
-                [SnapshotArtifact.Nettrace] = CopyForAttempt(nettracePath, attempt),
-            };
+            var artifacts = files.ToDictionary(f => f.Artifact, f => CopyForAttempt(f.Path, attempt));
             try
             {
                 return await _store.AddAsync(info, artifacts, cancellationToken).ConfigureAwait(false);

@@ -1,15 +1,18 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using TraceProf.AspNetCore.Triggers;
 using TraceProf.Attribution;
 
 namespace TraceProf.AspNetCore.Tracking;
 
 /// <summary>
-/// While a capture listens, tells the span timeline the method and route of each request, so that samples get
-/// <c>http.method</c> and <c>http.route</c>. Otherwise it costs one volatile read per request.
+/// While the span timeline records (a capture listens, or the flight recorder runs), tells it the method and route
+/// of each request, so that samples get <c>http.method</c> and <c>http.route</c>; and hands each finished request
+/// to the flight recorder's triggers. Otherwise it costs one volatile read per request.
 /// </summary>
-internal sealed class RequestTrackingMiddleware(RequestDelegate next)
+internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTriggers triggers)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -23,16 +26,32 @@ internal sealed class RequestTrackingMiddleware(RequestDelegate next)
 
     private async Task TrackAsync(HttpContext context, Activity activity)
     {
+        var started = Stopwatch.GetTimestamp();
         var request = new RequestDescription(context.Request.Method);
         request.AttachTo(activity);
+        TimelineRecorder.RequestDescribed();
+        Exception? unhandled = null;
         try
         {
             await next(context).ConfigureAwait(false);
         }
+        catch (Exception ex) when (Remember(ex, out unhandled))
+        {
+            throw; // never reached: the filter only remembers the exception, which keeps propagating unchanged
+        }
         finally
         {
             // Routing has run by now; labels are resolved after the capture, so a late route still lands.
-            request.Route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+            // An exception handler that re-executed the pipeline cleared the endpoint; its feature keeps the original.
+            var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+            request.Route = (endpoint as RouteEndpoint)?.RoutePattern.RawText;
+            triggers.OnRequestEnded(context, activity, request.Route, started, unhandled);
         }
+    }
+
+    private static bool Remember(Exception exception, out Exception? remembered)
+    {
+        remembered = exception;
+        return false;
     }
 }

@@ -39,7 +39,19 @@ public static class TimelineRecorder
     internal static LabelContext? Labels
     {
         get => s_context.Value?.Labels;
-        set => s_context.Value = value is null && !s_recording ? null : new TrackedContext(s_recording ? Activity.Current : null, value);
+        set => s_context.Value = value is null && !s_recording ? null : new TrackedContext(s_recording ? s_context.Value?.Span ?? SpanRef.Of(Activity.Current) : null, value);
+    }
+
+    /// <summary>
+    /// Tells the recorder that the current request's description (<see cref="RequestDescription"/>) was just
+    /// attached, so entries from now on carry its method and route. Costs nothing while not recording.
+    /// </summary>
+    public static void RequestDescribed()
+    {
+        if (s_recording)
+        {
+            s_context.Value = new TrackedContext(SpanRef.Of(Activity.Current), s_context.Value?.Labels);
+        }
     }
 
     /// <summary>
@@ -80,7 +92,7 @@ public static class TimelineRecorder
                 }
 
                 // What the current thread already works for; other threads report at their next switch.
-                Record(Activity.Current, s_context.Value?.Labels);
+                Record(SpanRef.Of(Activity.Current), s_context.Value?.Labels);
             }
 
             return new Recording();
@@ -99,27 +111,27 @@ public static class TimelineRecorder
             buffers = [.. s_buffers];
         }
 
-        var labelCache = new Dictionary<(Activity?, LabelContext?), ProfileLabel[]?>();
+        var labelCache = new Dictionary<(SpanRef?, LabelContext?), ProfileLabel[]?>();
         var threads = new Dictionary<int, IReadOnlyList<(long, ProfileLabel[]?)>>();
         var overflowed = 0;
         foreach (var buffer in buffers)
         {
-            var entries = buffer.Copy(out var lost);
+            var entries = buffer.Copy(from, out var lost);
             overflowed += lost ? 1 : 0;
             var kept = new List<(long, ProfileLabel[]?)>();
             for (var i = 0; i < entries.Count; i++)
             {
-                var (time, activity, labels) = entries[i];
+                var (time, span, labels) = entries[i];
                 var isLastBeforeStart = time < from && (i + 1 == entries.Count || entries[i + 1].Time >= from);
                 if (time > to || (time < from && !isLastBeforeStart))
                 {
                     continue;
                 }
 
-                if (!labelCache.TryGetValue((activity, labels), out var resolved))
+                if (!labelCache.TryGetValue((span, labels), out var resolved))
                 {
-                    resolved = Resolve(activity, labels);
-                    labelCache[(activity, labels)] = resolved;
+                    resolved = Resolve(span, labels);
+                    labelCache[(span, labels)] = resolved;
                 }
 
                 kept.Add((time, resolved));
@@ -134,21 +146,17 @@ public static class TimelineRecorder
         return new SpanTimeline(threads, overflowed);
     }
 
-    internal static ProfileLabel[]? Resolve(Activity? activity, LabelContext? labels)
+    internal static ProfileLabel[]? Resolve(Activity? activity, LabelContext? labels) => Resolve(SpanRef.Of(activity), labels);
+
+    private static ProfileLabel[]? Resolve(SpanRef? span, LabelContext? labels)
     {
         var result = new List<ProfileLabel>(8);
-        if (activity is not null && activity.IdFormat == ActivityIdFormat.W3C)
+        if (span is not null)
         {
-            var root = activity;
-            while (root.Parent is { } parent)
-            {
-                root = parent;
-            }
-
-            result.Add(new ProfileLabel(SpanLabels.TraceId, activity.TraceId.ToHexString()));
-            result.Add(new ProfileLabel(SpanLabels.SpanId, activity.SpanId.ToHexString()));
-            result.Add(new ProfileLabel(SpanLabels.LocalRootSpanId, root.SpanId.ToHexString()));
-            if (root.GetCustomProperty(RequestDescription.PropertyName) is RequestDescription request)
+            result.Add(new ProfileLabel(SpanLabels.TraceId, span.TraceId.ToHexString()));
+            result.Add(new ProfileLabel(SpanLabels.SpanId, span.SpanId.ToHexString()));
+            result.Add(new ProfileLabel(SpanLabels.LocalRootSpanId, span.RootSpanId.ToHexString()));
+            if (span.Request is { } request)
             {
                 result.Add(new ProfileLabel(SpanLabels.HttpMethod, request.Method));
                 if (request.Route is { } route)
@@ -169,7 +177,7 @@ public static class TimelineRecorder
     private static void OnActivityChanged(object? sender, ActivityChangedEventArgs e)
     {
         // Mirror into our flow-tracking local; its change handler records the entry.
-        s_context.Value = new TrackedContext(e.Current, s_context.Value?.Labels);
+        s_context.Value = new TrackedContext(SpanRef.Of(e.Current), s_context.Value?.Labels);
     }
 
     private static void OnContextChanged(AsyncLocalValueChangedArgs<TrackedContext?> e)
@@ -179,11 +187,11 @@ public static class TimelineRecorder
             // A flow that began before the recording has no mirrored activity yet; Activity.Current (already the
             // new context's value during a switch) is the best knowledge of it.
             var context = e.CurrentValue;
-            Record(context?.Activity ?? Activity.Current, context?.Labels);
+            Record(context is null ? SpanRef.Of(Activity.Current) : context.Span, context?.Labels);
         }
     }
 
-    private static void Record(Activity? activity, LabelContext? labels)
+    private static void Record(SpanRef? span, LabelContext? labels)
     {
         var buffer = t_buffer;
         if (buffer is null || buffer.Generation != Volatile.Read(ref s_generation))
@@ -191,7 +199,7 @@ public static class TimelineRecorder
             buffer = Register(buffer);
         }
 
-        buffer.Add(Stopwatch.GetTimestamp(), activity, labels);
+        buffer.Add(Stopwatch.GetTimestamp(), span, labels);
     }
 
     private static ThreadBuffer Register(ThreadBuffer? reuse)
@@ -233,7 +241,46 @@ public static class TimelineRecorder
         }
     }
 
-    private sealed record TrackedContext(Activity? Activity, LabelContext? Labels);
+    private sealed record TrackedContext(SpanRef? Span, LabelContext? Labels);
+
+    /// <summary>
+    /// What the timeline keeps of an activity: its ids and its request, not the activity itself, so that a
+    /// long-running recorder does not keep every recent request's activity (tags, events, baggage) alive.
+    /// </summary>
+    private sealed class SpanRef
+    {
+        private SpanRef(ActivityTraceId traceId, ActivitySpanId spanId, ActivitySpanId rootSpanId, RequestDescription? request)
+        {
+            TraceId = traceId;
+            SpanId = spanId;
+            RootSpanId = rootSpanId;
+            Request = request;
+        }
+
+        public ActivityTraceId TraceId { get; }
+
+        public ActivitySpanId SpanId { get; }
+
+        public ActivitySpanId RootSpanId { get; }
+
+        public RequestDescription? Request { get; }
+
+        public static SpanRef? Of(Activity? activity)
+        {
+            if (activity is null || activity.IdFormat != ActivityIdFormat.W3C)
+            {
+                return null;
+            }
+
+            var root = activity;
+            while (root.Parent is { } parent)
+            {
+                root = parent;
+            }
+
+            return new SpanRef(activity.TraceId, activity.SpanId, root.SpanId, root.GetCustomProperty(RequestDescription.PropertyName) as RequestDescription);
+        }
+    }
 
     private sealed class Recording : IDisposable
     {
@@ -255,7 +302,7 @@ public static class TimelineRecorder
         private readonly Lock _lock = new();
 
         // Grows by doubling up to EntriesPerThread, then wraps: memory follows how busy the thread really is.
-        private (long Time, Activity? Activity, LabelContext? Labels)[] _ring = new (long, Activity?, LabelContext?)[InitialEntries];
+        private (long Time, SpanRef? Span, LabelContext? Labels)[] _ring = new (long, SpanRef?, LabelContext?)[InitialEntries];
         private long _count;
 
         public int OsThreadId { get; } = osThreadId;
@@ -268,20 +315,20 @@ public static class TimelineRecorder
             {
                 // Back to the small initial size: a thread keeps its buffer between recordings, and a busy
                 // recording must not leave every thread holding a full ring afterwards.
-                _ring = new (long, Activity?, LabelContext?)[InitialEntries];
+                _ring = new (long, SpanRef?, LabelContext?)[InitialEntries];
                 _count = 0;
                 Generation = generation;
             }
         }
 
-        public void Add(long time, Activity? activity, LabelContext? labels)
+        public void Add(long time, SpanRef? span, LabelContext? labels)
         {
             lock (_lock)
             {
                 if (_count > 0)
                 {
                     var last = _ring[(_count - 1) % _ring.Length];
-                    if (ReferenceEquals(last.Activity, activity) && ReferenceEquals(last.Labels, labels))
+                    if (ReferenceEquals(last.Span, span) && ReferenceEquals(last.Labels, labels))
                     {
                         return;
                     }
@@ -292,19 +339,31 @@ public static class TimelineRecorder
                     Array.Resize(ref _ring, Math.Min(EntriesPerThread, _ring.Length * 2));
                 }
 
-                _ring[_count % _ring.Length] = (time, activity, labels);
+                _ring[_count % _ring.Length] = (time, span, labels);
                 _count++;
             }
         }
 
-        public List<(long Time, Activity? Activity, LabelContext? Labels)> Copy(out bool lost)
+        /// <summary>The entries from the last one before <paramref name="from"/> on, oldest first.</summary>
+        public List<(long Time, SpanRef? Span, LabelContext? Labels)> Copy(long from, out bool lost)
         {
             lock (_lock)
             {
-                lost = _count > _ring.Length;
                 var first = Math.Max(0, _count - _ring.Length);
-                var copy = new List<(long, Activity?, LabelContext?)>((int)(_count - first));
-                for (var i = first; i < _count; i++)
+
+                // A long-running recording keeps full rings; a cut needs only its span and the entry before it.
+                var start = _count - 1;
+                while (start > first && _ring[start % _ring.Length].Time >= from)
+                {
+                    start--;
+                }
+
+                start = Math.Max(start, first);
+
+                // Entries were lost for this cut only when the ring wrapped past its start.
+                lost = _count > _ring.Length && start == first && (_count == 0 || _ring[first % _ring.Length].Time > from);
+                var copy = new List<(long, SpanRef?, LabelContext?)>((int)(_count - start));
+                for (var i = start; i < _count; i++)
                 {
                     copy.Add(_ring[i % _ring.Length]);
                 }

@@ -5,15 +5,21 @@ namespace TraceProf.Parsing.Streaming;
 /// <summary>
 /// The code ranges of jitted and ready-to-run methods, from the runtime's method load and rundown events, and
 /// the names of their modules. Filled during the pass, looked up after it: rundown comes at the end of a capture.
+/// One entry per code start address (a method seen at load time shows up again in the rundown), and unloaded
+/// code leaves, so a long-lived table follows the code that is alive, not every event ever seen.
+/// Not thread-safe; a live recorder resolves against a <see cref="Freeze"/> copy.
 /// </summary>
 internal sealed class MethodAddressTable
 {
-    private readonly List<Method> _methods = [];
+    private readonly Dictionary<ulong, Method> _methods = [];
     private readonly Dictionary<ulong, string> _moduleNames = [];
     private Method[]? _sorted;
 
     /// <summary>Gets the number of method ranges.</summary>
     public int Count => _methods.Count;
+
+    /// <summary>Gets the number of modules.</summary>
+    public int ModuleCount => _moduleNames.Count;
 
     /// <summary>Adds a <c>MethodLoadVerbose</c> / <c>MethodDCStartVerbose</c> / <c>MethodDCEndVerbose</c> payload.</summary>
     public void AddMethod(ReadOnlySpan<byte> payload)
@@ -30,8 +36,35 @@ internal sealed class MethodAddressTable
         // ("instance int32  (value class System.ReadOnlySpan`1<wchar>)").
         var arguments = signature.IndexOf('(', StringComparison.Ordinal) is var open and >= 0 ? signature[open..] : "";
         var fullName = ns.Length > 0 ? string.Concat(ns, ".", name, arguments) : string.Concat(name, arguments);
-        _methods.Add(new Method(start, size, moduleId, fullName));
+        _methods[start] = new Method(start, size, moduleId, fullName);
         _sorted = null;
+    }
+
+    /// <summary>Removes the range of a <c>MethodUnloadVerbose</c> payload (collectible or dynamic code freed).</summary>
+    public void RemoveMethod(ReadOnlySpan<byte> payload)
+    {
+        var start = BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]);
+        if (_methods.Remove(start))
+        {
+            _sorted = null;
+        }
+    }
+
+    /// <summary>A copy to resolve against while this table keeps changing on another thread.</summary>
+    public MethodAddressTable Freeze()
+    {
+        var copy = new MethodAddressTable();
+        foreach (var (start, method) in _methods)
+        {
+            copy._methods[start] = method;
+        }
+
+        foreach (var (id, name) in _moduleNames)
+        {
+            copy._moduleNames[id] = name;
+        }
+
+        return copy;
     }
 
     /// <summary>Adds a <c>ModuleLoad</c> / <c>ModuleDCStart</c> / <c>ModuleDCEnd</c> payload.</summary>
@@ -80,19 +113,9 @@ internal sealed class MethodAddressTable
 
     private Method[] Sort()
     {
-        // A method seen at load time shows up again in the rundown; keep one entry per start address.
-        var sorted = _methods.ToArray();
+        var sorted = _methods.Values.ToArray();
         Array.Sort(sorted, static (a, b) => a.Start.CompareTo(b.Start));
-        var count = 0;
-        for (var i = 0; i < sorted.Length; i++)
-        {
-            if (count == 0 || sorted[count - 1].Start != sorted[i].Start)
-            {
-                sorted[count++] = sorted[i];
-            }
-        }
-
-        return sorted[..count];
+        return sorted;
     }
 
     private readonly record struct Method(ulong Start, uint Size, ulong ModuleId, string Name);

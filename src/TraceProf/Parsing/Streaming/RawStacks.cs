@@ -26,6 +26,13 @@ internal sealed class RawStacks
     /// <summary>Gets the number of distinct stacks.</summary>
     public int Count => _stacks.Count;
 
+    /// <summary>Gets the number of addresses held for all stacks together.</summary>
+    public int AddressCount => _used;
+
+    /// <summary>Returns the index of a stack of addresses, adding it on first sight.</summary>
+    public int Intern(ReadOnlySpan<ulong> addresses) =>
+        Intern(System.Runtime.InteropServices.MemoryMarshal.AsBytes(addresses), sizeof(ulong));
+
     /// <summary>Returns the index of a stack given as little-endian pointers, adding it on first sight.</summary>
     public int Intern(ReadOnlySpan<byte> addresses, int pointerSize)
     {

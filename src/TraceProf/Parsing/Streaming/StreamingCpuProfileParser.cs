@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using TraceProf.Profiles;
 
 namespace TraceProf.Parsing.Streaming;
@@ -22,13 +20,8 @@ internal sealed class StreamingCpuProfileParser : NettraceHandler
     private readonly List<EventKind> _kinds = [];
     private readonly MethodAddressTable _methods = new();
     private readonly Dictionary<int, int> _stackIds = [];
-    private readonly RawStacks _stacks = new();
-    private readonly Dictionary<SampleKey, long> _counts = [];
-    private readonly Dictionary<ProfileLabel[], int> _spanIds = new(ReferenceEqualityComparer.Instance);
-    private readonly List<ProfileLabel[]> _spans = [];
+    private readonly CpuSampleAggregator _samples = new();
     private int _pointerSize = 8;
-    private long _samplerEvents;
-    private long _missingStacks;
     private long _lastTimestamp;
 
     private StreamingCpuProfileParser(ParseOptions options) => _options = options;
@@ -101,7 +94,7 @@ internal sealed class StreamingCpuProfileParser : NettraceHandler
     }
 
     public override void OnStack(int stackId, ReadOnlySpan<byte> addresses) =>
-        _stackIds[stackId] = _stacks.Intern(addresses, _pointerSize);
+        _stackIds[stackId] = _samples.Stacks.Intern(addresses, _pointerSize);
 
     public override void OnSequencePoint() => _stackIds.Clear();
 
@@ -127,92 +120,26 @@ internal sealed class StreamingCpuProfileParser : NettraceHandler
 
     private void OnSample(in NettraceEvent header, ReadOnlySpan<byte> payload)
     {
-        _samplerEvents++;
         if (!_stackIds.TryGetValue(header.StackId, out var stack))
         {
             // No stack (id 0) or one the file never sent: counted with an empty stack, as TraceLog does.
-            stack = _stacks.Empty;
+            stack = _samples.Stacks.Empty;
             if (header.StackId != 0)
             {
-                _missingStacks++;
+                _samples.MissingStacks++;
             }
         }
 
         var threadId = (int)header.ThreadId;
-        var span = -1;
-        if (_options.Timeline?.LabelsAt(threadId, header.Timestamp) is { } labels)
-        {
-            ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(_spanIds, labels, out var exists);
-            if (!exists)
-            {
-                id = _spans.Count;
-                _spans.Add(labels);
-            }
-
-            span = id;
-        }
-
         var managed = payload.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(payload) == ManagedSampleType;
-        CollectionsMarshal.GetValueRefOrAddDefault(_counts, new SampleKey(stack, threadId, span, managed), out _)++;
+        _samples.Add(stack, threadId, _options.Timeline?.LabelsAt(threadId, header.Timestamp), managed);
     }
 
     private Profile Build(NettraceHeader header, CancellationToken cancellationToken)
     {
-        var periodNs = (long)_options.SamplingInterval.TotalNanoseconds;
-        var builder = new ProfileBuilder(WellKnownSampleTypes.CpuProfile, WellKnownSampleTypes.CpuProfileDefaultIndex)
-        {
-            PeriodType = WellKnownSampleTypes.Cpu,
-            Period = periodNs,
-            StartTime = header.SyncTime,
-            Duration = _lastTimestamp > header.SyncTimestamp && header.TimestampFrequency > 0
-                ? TimeSpan.FromSeconds((_lastTimestamp - header.SyncTimestamp) / (double)header.TimestampFrequency)
-                : TimeSpan.Zero,
-        };
-
-        var resolver = new FrameResolver(_methods, builder);
-        var frameStacks = new int[]?[_stacks.Count];
-        var threadIds = new Dictionary<int, ProfileLabel>();
-        var labels = new List<ProfileLabel>();
-        var values = new long[3];
-        var checkedKeys = 0;
-        foreach (var (key, count) in _counts)
-        {
-            if ((++checkedKeys & 0x3FF) == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-
-            var frames = frameStacks[key.Stack] ??= resolver.Resolve(_stacks.Get(key.Stack));
-            if (!threadIds.TryGetValue(key.ThreadId, out var threadLabel))
-            {
-                threadLabel = new ProfileLabel("thread_id", key.ThreadId.ToString(CultureInfo.InvariantCulture));
-                threadIds[key.ThreadId] = threadLabel;
-            }
-
-            labels.Clear();
-            labels.Add(threadLabel);
-            if (key.Span >= 0)
-            {
-                labels.AddRange(_spans[key.Span]);
-            }
-
-            labels.AddRange(_options.ExtraLabels);
-            values[0] = count;
-            values[1] = key.Managed ? count * periodNs : 0;
-            values[2] = count * periodNs;
-            builder.Add(frames, values, CollectionsMarshal.AsSpan(labels));
-        }
-
-        builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf CPU profile: {_samplerEvents} sampler events, sampling interval {_options.SamplingInterval.TotalMilliseconds} ms; cpu = samples of threads running managed code, wall = all samples."));
-        builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{resolver.UnresolvedAddresses} distinct frame addresses could not be resolved to a method."));
-        if (_missingStacks > 0)
-        {
-            builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{_missingStacks} sampler events referred to a stack the capture did not contain."));
-        }
-
-        return builder.Build();
+        var duration = _lastTimestamp > header.SyncTimestamp && header.TimestampFrequency > 0
+            ? TimeSpan.FromSeconds((_lastTimestamp - header.SyncTimestamp) / (double)header.TimestampFrequency)
+            : TimeSpan.Zero;
+        return _samples.Build(_methods, header.SyncTime, duration, _options, cancellationToken);
     }
-
-    /// <summary>Counts are kept per raw stack, thread, span and whether the thread ran managed code.</summary>
-    private readonly record struct SampleKey(int Stack, int ThreadId, int Span, bool Managed);
 }

@@ -1,0 +1,97 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TraceProf.AspNetCore;
+
+/// <summary>
+/// The flight recorder: what it keeps of the recent past, and which finished requests get their slice saved as
+/// a snapshot under their trace id. Bound from <c>TraceProf:FlightRecorder</c>.
+/// </summary>
+public sealed class TraceProfFlightRecorderOptions
+{
+    /// <summary>Default value of <see cref="Kinds"/>.</summary>
+    public const string DefaultKinds = "cpu,contention";
+
+    /// <summary>Default value of <see cref="WindowSeconds"/>.</summary>
+    public const int DefaultWindowSeconds = 30;
+
+    /// <summary>Default value of <see cref="MaxSamples"/>.</summary>
+    public const int DefaultMaxSamples = 1_000_000;
+
+    /// <summary>Default value of <see cref="MarginMilliseconds"/>.</summary>
+    public const int DefaultMarginMilliseconds = 50;
+
+    /// <summary>Default value of <see cref="MinStatusCode"/>.</summary>
+    public const int DefaultMinStatusCode = 500;
+
+    /// <summary>Default value of <see cref="SlowRequestMilliseconds"/>.</summary>
+    public const int DefaultSlowRequestMilliseconds = 2000;
+
+    /// <summary>Default value of <see cref="MaxSnapshotsPerMinute"/>.</summary>
+    public const int DefaultMaxSnapshotsPerMinute = 10;
+
+    /// <summary>
+    /// Gets or sets whether the flight recorder runs. It keeps one EventPipe session open for the life of the
+    /// process; see the README for its cost and the recommended <c>DOTNET_EventPipeThreadSamplingRate</c>.
+    /// Default value: <see langword="true"/>.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets what is recorded, comma-separated: <c>cpu</c> (the runtime's thread sampler: CPU and wall
+    /// time) and <c>contention</c> (lock waits). Default value: <c>cpu,contention</c>.
+    /// </summary>
+    public string Kinds { get; set; } = DefaultKinds;
+
+    /// <summary>Gets or sets how many seconds of the past are kept. Default value: 30. Range: 1 to 600.</summary>
+    [Range(1, 600)]
+    public int WindowSeconds { get; set; } = DefaultWindowSeconds;
+
+    /// <summary>
+    /// Gets or sets the most samples kept in memory at once (about 20 bytes each plus their stacks); a busy process
+    /// that reaches it keeps a shorter window. Default value: 1,000,000. Range: 10,000 to 50,000,000.
+    /// </summary>
+    [Range(10_000, 50_000_000)]
+    public int MaxSamples { get; set; } = DefaultMaxSamples;
+
+    /// <summary>
+    /// Gets or sets the time added before the start and after the end of a request when its slice is cut.
+    /// Default value: 50. Range: 0 to 5000.
+    /// </summary>
+    [Range(0, 5000)]
+    public int MarginMilliseconds { get; set; } = DefaultMarginMilliseconds;
+
+    /// <summary>
+    /// Gets or sets the lowest response status that saves a snapshot (trigger <c>status:&lt;code&gt;</c>); 0 turns
+    /// the status trigger off. Default value: 500. Range: 0, or 400 to 599.
+    /// </summary>
+    [Range(0, 599)]
+    public int MinStatusCode { get; set; } = DefaultMinStatusCode;
+
+    /// <summary>
+    /// Gets or sets whether an exception that leaves the app's pipeline unhandled saves a snapshot (trigger
+    /// <c>exception:&lt;type&gt;</c>). An exception that an exception handler turned into a response counts by its
+    /// status instead. Default value: <see langword="true"/>.
+    /// </summary>
+    public bool OnUnhandledException { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the duration in milliseconds over which a request is too slow and saves a snapshot (trigger
+    /// <c>slow:&lt;ms&gt;</c>); 0 turns the global threshold off. Default value: 2000. Range: 0 to 3,600,000.
+    /// </summary>
+    [Range(0, 3_600_000)]
+    public int SlowRequestMilliseconds { get; set; } = DefaultSlowRequestMilliseconds;
+
+    /// <summary>
+    /// Gets per-route slow thresholds in milliseconds, keyed by route template as routing names it (for example
+    /// <c>/orders/{id}</c>); they replace <see cref="SlowRequestMilliseconds"/> for that route, 0 turns it off.
+    /// Default value: empty.
+    /// </summary>
+    public IDictionary<string, int> SlowRoutes { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets how many snapshots the triggers may save per minute (a token bucket that refills evenly); one
+    /// per trace id in any case. What is over the limit is counted and logged. Default value: 10. Range: 1 to 600.
+    /// </summary>
+    [Range(1, 600)]
+    public int MaxSnapshotsPerMinute { get; set; } = DefaultMaxSnapshotsPerMinute;
+}

@@ -1,0 +1,33 @@
+namespace TraceProf.Recording;
+
+/// <summary>What the flight recorder keeps, and how much of it at most.</summary>
+public sealed class FlightRecorderOptions
+{
+    /// <summary>Default value of <see cref="Window"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultWindow = TimeSpan.FromSeconds(30);
+
+    /// <summary>Default value of <see cref="MaxSamples"/>.</summary>
+    public const int DefaultMaxSamples = 1_000_000;
+
+    /// <summary>Gets whether CPU samples (the runtime's thread sampler) are recorded. Default value: true.</summary>
+    public bool Cpu { get; init; } = true;
+
+    /// <summary>Gets whether lock contention (waits with the waiter's stack) is recorded. Default value: true.</summary>
+    public bool Contention { get; init; } = true;
+
+    /// <summary>Gets how far back the recorder keeps samples. Default value: 30 seconds. Range: 1 s to 10 minutes.</summary>
+    public TimeSpan Window { get; init; } = DefaultWindow;
+
+    /// <summary>
+    /// Gets the most samples (CPU and contention together) kept at once, whatever the window: about 20 bytes each
+    /// plus their distinct stacks. When a busy process reaches it, the oldest seconds go first and the window is
+    /// shorter than <see cref="Window"/>. Default value: 1,000,000. Range: 10,000 to 50,000,000.
+    /// </summary>
+    public int MaxSamples { get; init; } = DefaultMaxSamples;
+
+    /// <summary>
+    /// Gets the nominal sampler interval of this process (read from <c>DOTNET_EventPipeThreadSamplingRate</c> at
+    /// start). Default value: <see cref="Parsing.ParseOptions.SamplingIntervalOfThisProcess"/>.
+    /// </summary>
+    public TimeSpan SamplingInterval { get; init; } = Parsing.ParseOptions.SamplingIntervalOfThisProcess();
+}

@@ -1,0 +1,9 @@
+using TraceProf.Profiles;
+
+namespace TraceProf.Recording;
+
+/// <summary>The profiles cut from the flight recorder for one request's time span.</summary>
+/// <param name="Cpu">The CPU profile (samples, cpu, wall), or null when CPU is not recorded.</param>
+/// <param name="Contention">The contention profile, or null when contention is not recorded or nobody waited.</param>
+/// <param name="TraceSamples">How many CPU samples belong to the request's trace.</param>
+public sealed record FlightRecorderSlice(Profile? Cpu, Profile? Contention, long TraceSamples);

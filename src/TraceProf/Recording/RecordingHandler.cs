@@ -1,0 +1,264 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using TraceProf.Parsing.Streaming;
+
+namespace TraceProf.Recording;
+
+/// <summary>
+/// Decodes a live session's stream as it arrives: sampler events and contention waits go into the
+/// <see cref="SampleRing"/>, method and module load events into the shared <see cref="MethodAddressTable"/>.
+/// A handler without a ring only reads names (the start-up rundown session).
+/// </summary>
+internal sealed class RecordingHandler : NettraceHandler
+{
+    private const string SampleProfilerProvider = "Microsoft-DotNETCore-SampleProfiler";
+    private const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
+    private const string RundownProvider = "Microsoft-Windows-DotNETRuntimeRundown";
+    private const int ManagedSampleType = 2;
+
+    // The stacks the writer sent since its last sequence point, by id. The writer's own cache bounds this; the cap
+    // guards against a writer that never sends a sequence point.
+    private const int MaxStackBytes = 64 * 1024 * 1024;
+
+    private readonly SampleRing? _ring;
+    private readonly MethodAddressTable _methods;
+    private readonly Lock _methodsLock;
+    private readonly List<EventKind> _kinds = [];
+    private readonly Dictionary<int, (int Offset, int Length)> _stackBytes = [];
+    private readonly Dictionary<long, PendingWait> _waiting = [];
+    private byte[] _arena = new byte[64 * 1024];
+    private int _arenaUsed;
+    private int _pointerSize = 8;
+    private long _latest;
+
+    public RecordingHandler(SampleRing? ring, MethodAddressTable methods, Lock methodsLock)
+    {
+        _ring = ring;
+        _methods = methods;
+        _methodsLock = methodsLock;
+    }
+
+    private enum EventKind : byte
+    {
+        Other,
+        ThreadSample,
+        MethodLoad,
+        MethodUnload,
+        ModuleLoad,
+        ContentionStart,
+        ContentionStop,
+    }
+
+    /// <summary>Gets the newest event timestamp read (Stopwatch clock).</summary>
+    public long LatestTimestamp => Volatile.Read(ref _latest);
+
+    /// <summary>Gets the number of events read.</summary>
+    public long EventsRead { get; private set; }
+
+    /// <summary>Gets the number of samples whose stack was not available (lost or over the cap).</summary>
+    public long MissingStacks { get; private set; }
+
+    public override void OnTrace(NettraceHeader header)
+    {
+        if (header.PointerSize is not (4 or 8))
+        {
+            throw new InvalidDataException($"Unsupported pointer size {header.PointerSize}.");
+        }
+
+        _pointerSize = header.PointerSize;
+    }
+
+    public override void OnMetadata(NettraceMetadata metadata)
+    {
+        var kind = (metadata.ProviderName, metadata.EventId) switch
+        {
+            (SampleProfilerProvider, 0) => EventKind.ThreadSample,
+            (RuntimeProvider, 143) or (RundownProvider, 143 or 144) => EventKind.MethodLoad,
+            (RuntimeProvider, 144) => EventKind.MethodUnload,
+            (RuntimeProvider, 152) or (RundownProvider, 153 or 154) => EventKind.ModuleLoad,
+            (RuntimeProvider, 81) => EventKind.ContentionStart,
+            (RuntimeProvider, 91) => EventKind.ContentionStop,
+            _ => EventKind.Other,
+        };
+        var id = metadata.MetadataId;
+        if (id < 0)
+        {
+            throw new InvalidDataException($"Negative metadata id {id}.");
+        }
+
+        while (_kinds.Count <= id)
+        {
+            _kinds.Add(EventKind.Other);
+        }
+
+        _kinds[id] = kind;
+    }
+
+    public override void OnStack(int stackId, ReadOnlySpan<byte> addresses)
+    {
+        if (_ring is null || _arenaUsed + addresses.Length > MaxStackBytes)
+        {
+            return;
+        }
+
+        if (_arena.Length < _arenaUsed + addresses.Length)
+        {
+            Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _arenaUsed + addresses.Length));
+        }
+
+        addresses.CopyTo(_arena.AsSpan(_arenaUsed));
+        _stackBytes[stackId] = (_arenaUsed, addresses.Length);
+        _arenaUsed += addresses.Length;
+    }
+
+    public override void OnSequencePoint()
+    {
+        _stackBytes.Clear();
+        _arenaUsed = 0;
+        if (_ring is not null)
+        {
+            lock (_ring.Gate)
+            {
+                // Ids are given anew after a sequence point; the current segment must not map them to old stacks.
+                foreach (var segment in _ring.Overlapping(long.MinValue, long.MaxValue))
+                {
+                    segment.StackIds.Clear();
+                }
+            }
+        }
+    }
+
+    public override void OnEvent(in NettraceEvent header, ReadOnlySpan<byte> payload)
+    {
+        EventsRead++;
+        if (header.Timestamp > _latest)
+        {
+            Volatile.Write(ref _latest, header.Timestamp);
+        }
+
+        var kind = (uint)header.MetadataId < (uint)_kinds.Count ? _kinds[header.MetadataId] : EventKind.Other;
+        switch (kind)
+        {
+            case EventKind.ThreadSample when _ring is not null:
+                OnSample(in header, payload);
+                break;
+            case EventKind.MethodLoad:
+                lock (_methodsLock)
+                {
+                    _methods.AddMethod(payload);
+                }
+
+                break;
+            case EventKind.MethodUnload:
+                lock (_methodsLock)
+                {
+                    _methods.RemoveMethod(payload);
+                }
+
+                break;
+            case EventKind.ModuleLoad:
+                lock (_methodsLock)
+                {
+                    _methods.AddModule(payload);
+                }
+
+                break;
+            case EventKind.ContentionStart when _ring is not null:
+                OnContentionStart(in header);
+                break;
+            case EventKind.ContentionStop when _ring is not null:
+                OnContentionStop(in header, payload);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void OnSample(in NettraceEvent header, ReadOnlySpan<byte> payload)
+    {
+        var managed = payload.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(payload) == ManagedSampleType;
+        lock (_ring!.Gate)
+        {
+            var segment = _ring.Current(header.Timestamp, out _);
+            segment.AddSample(header.Timestamp, (int)header.ThreadId, StackIn(segment, header.StackId), managed);
+            _ring.Added();
+        }
+    }
+
+    private void OnContentionStart(in NettraceEvent header)
+    {
+        ref var wait = ref CollectionsMarshal.GetValueRefOrAddDefault(_waiting, header.ThreadId, out _);
+        wait ??= new PendingWait();
+        wait.StartTime = header.Timestamp;
+        wait.Active = true;
+        wait.Length = 0;
+        if (_stackBytes.TryGetValue(header.StackId, out var slice))
+        {
+            if (wait.Stack.Length < slice.Length)
+            {
+                wait.Stack = new byte[slice.Length];
+            }
+
+            _arena.AsSpan(slice.Offset, slice.Length).CopyTo(wait.Stack);
+            wait.Length = slice.Length;
+        }
+    }
+
+    private void OnContentionStop(in NettraceEvent header, ReadOnlySpan<byte> payload)
+    {
+        // A stop whose start came before the recorder began has no stack to charge; it is skipped.
+        if (!_waiting.TryGetValue(header.ThreadId, out var wait) || !wait.Active)
+        {
+            return;
+        }
+
+        wait.Active = false;
+
+        // ContentionStop_V1: flags (1 byte), CLR instance (2), DurationNs (double).
+        var delayNs = payload.Length >= 11
+            ? (long)BinaryPrimitives.ReadDoubleLittleEndian(payload[3..])
+            : (long)((header.Timestamp - wait.StartTime) * (1e9 / System.Diagnostics.Stopwatch.Frequency));
+        lock (_ring!.Gate)
+        {
+            var segment = _ring.Current(header.Timestamp, out _);
+            var stack = wait.Length > 0 ? segment.Stacks.Intern(wait.Stack.AsSpan(0, wait.Length), _pointerSize) : segment.Stacks.Empty;
+            segment.AddContention(wait.StartTime, (int)header.ThreadId, stack, Math.Max(0, delayNs));
+            _ring.Added();
+        }
+    }
+
+    private int StackIn(SampleSegment segment, int stackId)
+    {
+        if (stackId == 0)
+        {
+            return segment.Stacks.Empty;
+        }
+
+        ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(segment.StackIds, stackId, out var known);
+        if (!known)
+        {
+            if (_stackBytes.TryGetValue(stackId, out var slice))
+            {
+                index = segment.Stacks.Intern(_arena.AsSpan(slice.Offset, slice.Length), _pointerSize);
+            }
+            else
+            {
+                MissingStacks++;
+                index = segment.Stacks.Empty;
+            }
+        }
+
+        return index;
+    }
+
+    private sealed class PendingWait
+    {
+        public long StartTime { get; set; }
+
+        public bool Active { get; set; }
+
+        public byte[] Stack { get; set; } = new byte[512];
+
+        public int Length { get; set; }
+    }
+}

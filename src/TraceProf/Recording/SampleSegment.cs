@@ -1,0 +1,99 @@
+using TraceProf.Parsing.Streaming;
+
+namespace TraceProf.Recording;
+
+/// <summary>
+/// A few seconds of recorded samples with their own stack table. The recorder drops whole segments as they age
+/// out, so stack memory is rebuilt per segment and cannot accumulate over hours (the failure mode of long-lived
+/// TraceEvent stack tables).
+/// </summary>
+internal sealed class SampleSegment
+{
+    private const int InitialCapacity = 1024;
+
+    private long[] _times = new long[InitialCapacity];
+    private int[] _threads = new int[InitialCapacity];
+    private int[] _stacks = new int[InitialCapacity];
+    private bool[] _managed = new bool[InitialCapacity];
+    private readonly List<Contention> _contentions = [];
+
+    public SampleSegment(long firstTimestamp)
+    {
+        FirstTimestamp = firstTimestamp;
+        LastTimestamp = firstTimestamp;
+    }
+
+    public RawStacks Stacks { get; } = new();
+
+    /// <summary>Gets the cache of the writer's stack ids interned here; forgotten at each sequence point.</summary>
+    public Dictionary<int, int> StackIds { get; } = [];
+
+    public long FirstTimestamp { get; }
+
+    public long LastTimestamp { get; private set; }
+
+    public int SampleCount { get; private set; }
+
+    public int ContentionCount => _contentions.Count;
+
+    /// <summary>Gets an estimate of the bytes held.</summary>
+    public long Bytes => (_times.Length * 17L) + (_contentions.Capacity * 24L) + Stacks.AddressCount * 8L + (Stacks.Count * 40L);
+
+    public void AddSample(long time, int thread, int stack, bool managed)
+    {
+        if (SampleCount == _times.Length)
+        {
+            var size = _times.Length * 2;
+            Array.Resize(ref _times, size);
+            Array.Resize(ref _threads, size);
+            Array.Resize(ref _stacks, size);
+            Array.Resize(ref _managed, size);
+        }
+
+        _times[SampleCount] = time;
+        _threads[SampleCount] = thread;
+        _stacks[SampleCount] = stack;
+        _managed[SampleCount] = managed;
+        SampleCount++;
+        LastTimestamp = Math.Max(LastTimestamp, time);
+    }
+
+    public void AddContention(long startTime, int thread, int stack, long delayNs)
+    {
+        _contentions.Add(new Contention(startTime, thread, stack, delayNs));
+        LastTimestamp = Math.Max(LastTimestamp, startTime);
+    }
+
+    /// <summary>Calls <paramref name="sample"/> for each sample in [from, to].</summary>
+    public void ForEachSample<TState>(long from, long to, ref TState state, SampleVisitor<TState> sample)
+    {
+        for (var i = 0; i < SampleCount; i++)
+        {
+            var time = _times[i];
+            if (time >= from && time <= to)
+            {
+                sample(ref state, this, time, _threads[i], _stacks[i], _managed[i]);
+            }
+        }
+    }
+
+    /// <summary>Calls <paramref name="wait"/> for each contention that started in [from, to].</summary>
+    public void ForEachContention<TState>(long from, long to, ref TState state, ContentionVisitor<TState> wait)
+    {
+        foreach (var c in _contentions)
+        {
+            if (c.StartTime >= from && c.StartTime <= to)
+            {
+                wait(ref state, this, c.StartTime, c.Thread, c.Stack, c.DelayNs);
+            }
+        }
+    }
+
+    private readonly record struct Contention(long StartTime, int Thread, int Stack, long DelayNs);
+}
+
+/// <summary>Receives one recorded CPU sample.</summary>
+internal delegate void SampleVisitor<TState>(ref TState state, SampleSegment segment, long time, int thread, int stack, bool managed);
+
+/// <summary>Receives one recorded contention wait.</summary>
+internal delegate void ContentionVisitor<TState>(ref TState state, SampleSegment segment, long startTime, int thread, int stack, long delayNs);
