@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore.Security;
+using TraceProf.AspNetCore.Triggers;
 using TraceProf.AspNetCore.Ui;
 using TraceProf.Capture;
 using TraceProf.Encoding;
@@ -34,6 +35,8 @@ internal sealed class TraceProfEndpoints
     private readonly TraceProfOptions _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _logger;
+    private readonly FlightRecorderService _recorder;
+    private readonly RequestTriggers _triggers;
 
     public TraceProfEndpoints(
         TraceProfGate gate,
@@ -42,8 +45,12 @@ internal sealed class TraceProfEndpoints
         IOptions<TraceProfOptions> options,
         IHostApplicationLifetime lifetime,
         ILogger<TraceProfEndpoints> logger,
-        UiEndpoints ui)
+        UiEndpoints ui,
+        FlightRecorderService recorder,
+        RequestTriggers triggers)
     {
+        _recorder = recorder;
+        _triggers = triggers;
         _gate = gate;
         _coordinator = coordinator;
         _store = store;
@@ -390,7 +397,7 @@ internal sealed class TraceProfEndpoints
             return;
         }
 
-        await TypedResults.Json(new { profiles }, Json).ExecuteAsync(context).ConfigureAwait(false);
+        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus() }, Json).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     private static (ActivityTraceId TraceId, ActivitySpanId SpanId) RequestTrace(HttpContext context)
@@ -409,6 +416,33 @@ internal sealed class TraceProfEndpoints
         }
 
         return (ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom());
+    }
+
+    private object FlightRecorderStatus()
+    {
+        var settings = _options.FlightRecorder;
+        var recorder = _recorder.Started.IsCompletedSuccessfully ? _recorder.Started.Result : null;
+        var stats = recorder?.GetStatistics();
+        var (admitted, rateLimited, duplicates, queueFull) = _triggers.Counts;
+        return new
+        {
+            enabled = settings.Enabled,
+            running = recorder?.IsRunning ?? false,
+            kinds = settings.Kinds,
+            windowSeconds = settings.WindowSeconds,
+            samplingIntervalMs = recorder?.Options.SamplingInterval.TotalMilliseconds,
+            retainedSamples = stats?.RetainedSamples,
+            retainedContentions = stats?.RetainedContentions,
+            retainedBytes = stats?.RetainedBytes,
+            methods = stats?.Methods,
+            rundowns = recorder?.Rundowns,
+            eventsRead = stats?.EventsRead,
+            triggered = admitted,
+            saved = _recorder.Saved,
+            droppedRateLimited = rateLimited,
+            droppedDuplicateTrace = duplicates,
+            droppedQueueFull = queueFull,
+        };
     }
 
     private sealed record IndexEntry(string Name, string Href, string Capability, string Description);

@@ -14,7 +14,7 @@ namespace TraceProf.AspNetCore.Triggers;
 /// is tagged with the snapshot id at once — before the span ends and is exported — and the work is queued for
 /// <see cref="FlightRecorderService"/>.
 /// </summary>
-internal sealed class RequestTriggers : IDisposable
+internal sealed class RequestTriggers
 {
     /// <summary>The span tag naming the snapshot saved for the request.</summary>
     public const string SnapshotIdTag = "traceprof.snapshot.id";
@@ -135,8 +135,6 @@ internal sealed class RequestTriggers : IDisposable
         previous = now;
         return delta;
     }
-
-    public void Dispose() => _limiter.Dispose();
 
     private string? Evaluate(HttpContext context, string? route, TimeSpan elapsed, Exception? unhandled)
     {

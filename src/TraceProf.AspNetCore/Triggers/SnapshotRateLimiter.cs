@@ -1,5 +1,3 @@
-using System.Threading.RateLimiting;
-
 namespace TraceProf.AspNetCore.Triggers;
 
 /// <summary>
@@ -7,14 +5,19 @@ namespace TraceProf.AspNetCore.Triggers;
 /// 60/N seconds) and one per trace id. Time comes from <see cref="TimeProvider"/>, so the bucket refills lazily
 /// when asked rather than on a timer.
 /// </summary>
-internal sealed class SnapshotRateLimiter : IDisposable
+/// <remarks>
+/// Not <c>System.Threading.RateLimiting.TokenBucketRateLimiter</c>: it measures elapsed time with its own
+/// Stopwatch even when replenished by hand, so it cannot follow an injected clock (tests, and hosts that fake time).
+/// </remarks>
+internal sealed class SnapshotRateLimiter
 {
     // Trace ids already saved; enough to cover far more than a minute of the limit, bounded either way.
     private const int RememberedTraces = 4096;
 
-    private readonly TokenBucketRateLimiter _bucket;
     private readonly TimeProvider _time;
     private readonly TimeSpan _period;
+    private readonly int _limit;
+    private double _tokens;
     private readonly Lock _lock = new();
     private readonly HashSet<string> _traces = new(StringComparer.Ordinal);
     private readonly Queue<string> _traceOrder = new();
@@ -26,14 +29,8 @@ internal sealed class SnapshotRateLimiter : IDisposable
         _time = time;
         _period = TimeSpan.FromMinutes(1) / perMinute;
         _lastRefill = time.GetUtcNow();
-        _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = perMinute,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = _period,
-            AutoReplenishment = false,
-            QueueLimit = 0,
-        });
+        _limit = perMinute;
+        _tokens = perMinute;
     }
 
     /// <summary>Takes a token for <paramref name="traceId"/>.</summary>
@@ -48,11 +45,12 @@ internal sealed class SnapshotRateLimiter : IDisposable
             }
 
             Refill();
-            using var lease = _bucket.AttemptAcquire();
-            if (!lease.IsAcquired)
+            if (_tokens < 1)
             {
                 return "rate_limited";
             }
+
+            _tokens--;
 
             _traces.Add(traceId);
             _traceOrder.Enqueue(traceId);
@@ -65,24 +63,14 @@ internal sealed class SnapshotRateLimiter : IDisposable
         }
     }
 
-    public void Dispose() => _bucket.Dispose();
-
     private void Refill()
     {
         var now = _time.GetUtcNow();
-        var periods = (long)((now - _lastRefill) / _period);
-        if (periods <= 0)
+        if (now > _lastRefill)
         {
-            return;
+            _tokens = Math.Min(_limit, _tokens + ((now - _lastRefill) / _period));
         }
 
-        _lastRefill += _period * periods;
-        for (var i = 0; i < Math.Min(periods, 600); i++)
-        {
-            if (!_bucket.TryReplenish())
-            {
-                break;
-            }
-        }
+        _lastRefill = now;
     }
 }
