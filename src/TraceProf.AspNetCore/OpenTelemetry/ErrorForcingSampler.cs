@@ -23,9 +23,18 @@ internal sealed class ErrorForcingSampler : Sampler, IDisposable
     public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
     {
         var result = Inner.ShouldSample(samplingParameters);
-        return result.Decision == SamplingDecision.Drop
-            ? new SamplingResult(SamplingDecision.RecordOnly, result.Attributes, result.TraceStateString)
-            : result;
+        if (result.Decision != SamplingDecision.Drop)
+        {
+            return result;
+        }
+
+        // Attributes reads an absent collection as an empty one; handing that back costs the SDK about 100 bytes
+        // per span (measured with 1.20.1, docs/error-forced-export.md), so "none" stays null.
+        var attributes = result.Attributes;
+        return new SamplingResult(
+            SamplingDecision.RecordOnly,
+            attributes.TryGetNonEnumeratedCount(out var count) && count == 0 ? null : attributes,
+            result.TraceStateString);
     }
 
     // The provider disposes its sampler if it is disposable; a wrapper must not keep that from the inner one.
