@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Request throughput of the sample, side by side in one run: without TraceProf, with TraceProf idle, and during a
-# CPU capture. Loopback only, bounded in time. Needs wrk (apt-get install -y wrk).
+# Request throughput of the sample, side by side in one run: without TraceProf, with TraceProf idle (flight
+# recorder off), with the flight recorder on (at the default and the recommended sampling rate), and during an
+# on-demand CPU capture. Loopback only, bounded in time. Needs wrk (apt-get install -y wrk).
 #   benchmarks/load/run.sh [seconds per measurement, default 15] [rounds, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,8 +16,10 @@ dll=samples/ShopDemo/bin/Release/net10.0/ShopDemo.dll
 store=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$store"' EXIT
 
-start() { # $1 = true|false: TraceProf registered; $2 = DOTNET_EventPipeThreadSamplingRate (hex ms) or empty
+start() { # $1 = true|false: TraceProf registered; $2 = DOTNET_EventPipeThreadSamplingRate (hex ms) or empty;
+          # $3 = flight recorder true|false; $4 = recorder kinds
   env ${2:+DOTNET_EventPipeThreadSamplingRate=$2} dotnet "$dll" --urls "$url" --ShopDemo:SimulateShoppers=false --ShopDemo:TraceProf="$1" \
+    --TraceProf:FlightRecorder:Enabled="${3:-false}" --TraceProf:FlightRecorder:Kinds="${4:-cpu,contention}" \
     --TraceProf:Storage:Path="$store" --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -fs "$url/" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -24,31 +27,61 @@ start() { # $1 = true|false: TraceProf registered; $2 = DOTNET_EventPipeThreadSa
 }
 stop() { kill "$server"; wait "$server" 2>/dev/null || true; }
 measure() { wrk -t1 -c16 -d"${seconds}s" "$url/orders/quote?items=2" | awk '/Requests\/sec/ {print $2}'; }
+during_capture() { # a CPU capture runs over the whole measurement
+  curl -s -o /dev/null -H 'X-Debug-Role: admin' "$url/debug/profile?seconds=$((seconds + 4))" &
+  local capture=$!
+  sleep 2
+  measure
+  wait $capture
+}
 
+# mode → "TraceProf sampling-rate recorder capture? recorder-kinds"; every mode starts a fresh process.
+# MODES="off recorderA recorder14" picks some (off must come first: it is the baseline).
+declare -A modes=(
+  [off]="false - false no"
+  [idle]="true - false no"
+  [recorder]="true - true no"
+  [recorderA]="true A true no"
+  [recorder14]="true 14 true no"
+  [recorder32]="true 32 true no"
+  [recorder64]="true 64 true no"
+  [contentionA]="true A true no contention"
+  [capture]="true - false yes"
+  [captureA]="true A false yes"
+)
+read -r -a order <<<"${MODES:-off idle recorder recorderA capture captureA}"
 declare -A total
 for round in $(seq 1 "$rounds"); do
-  start false; r=$(measure); stop; total[off]="${total[off]:-} $r"
-  start true;  r=$(measure); stop; total[idle]="${total[idle]:-} $r"
-  start true
-  curl -s -o /dev/null -H 'X-Debug-Role: admin' "$url/debug/profile?seconds=$((seconds + 4))" &
-  capture=$!
-  sleep 2
-  r=$(measure); wait $capture; stop; total[capture]="${total[capture]:-} $r"
-  start true A   # the recommended setting: sample every 10 ms (hexadecimal A)
-  curl -s -o /dev/null -H 'X-Debug-Role: admin' "$url/debug/profile?seconds=$((seconds + 4))" &
-  capture=$!
-  sleep 2
-  r=$(measure); wait $capture; stop; total[capture10]="${total[capture10]:-} $r"
-  echo "round $round: off ${total[off]##* }  idle ${total[idle]##* }  capture ${total[capture]##* }  capture@10ms ${total[capture10]##* } req/s" >&2
+  line="round $round:"
+  for mode in "${order[@]}"; do
+    read -r traceprof rate recorder capture kinds <<<"${modes[$mode]}"
+    [[ $rate == - ]] && rate=""
+    start "$traceprof" "$rate" "$recorder" "$kinds"
+    if [[ $capture == yes ]]; then r=$(during_capture); else r=$(measure); fi
+    stop
+    total[$mode]="${total[$mode]:-} $r"
+    line="$line $mode $r"
+  done
+  echo "$line req/s" >&2
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-off=$(echo "${total[off]}" | median); idle=$(echo "${total[idle]}" | median); capture=$(echo "${total[capture]}" | median)
-capture10=$(echo "${total[capture10]}" | median)
+declare -A label=(
+  [idle]="TraceProf, flight recorder off (idle)"
+  [recorder]="flight recorder on (default 1 ms sampling)"
+  [recorderA]="flight recorder on (DOTNET_EventPipeThreadSamplingRate=A, 10 ms)"
+  [recorder14]="flight recorder on (DOTNET_EventPipeThreadSamplingRate=14, 20 ms)"
+  [recorder32]="flight recorder on (DOTNET_EventPipeThreadSamplingRate=32, 50 ms)"
+  [recorder64]="flight recorder on (DOTNET_EventPipeThreadSamplingRate=64, 100 ms)"
+  [contentionA]="flight recorder on, contention only (no sampler)"
+  [capture]="during a CPU capture, recorder off (default 1 ms sampling)"
+  [captureA]="during a CPU capture, recorder off (DOTNET_EventPipeThreadSamplingRate=A, 10 ms)"
+)
+off=$(echo "${total[off]}" | median)
 echo "| mode | req/s (median of $rounds × ${seconds}s) | vs without |"
 echo "|---|---:|---:|"
 echo "| without TraceProf | $off | — |"
-awk -v o="$off" -v i="$idle" -v c="$capture" -v d="$capture10" 'BEGIN {
-  printf "| TraceProf idle | %s | %+.1f %% |\n", i, (i - o) * 100 / o;
-  printf "| during a CPU capture (default 1 ms sampling) | %s | %+.1f %% |\n", c, (c - o) * 100 / o;
-  printf "| during a CPU capture (DOTNET_EventPipeThreadSamplingRate=A, 10 ms) | %s | %+.1f %% |\n", d, (d - o) * 100 / o }'
+for mode in "${order[@]:1}"; do
+  m=$(echo "${total[$mode]}" | median)
+  awk -v o="$off" -v m="$m" -v l="${label[$mode]}" 'BEGIN { printf "| %s | %s | %+.1f %% |\n", l, m, (m - o) * 100 / o }'
+done

@@ -205,12 +205,15 @@ public static class TimelineRecorder
     private static ThreadBuffer Register(ThreadBuffer? reuse)
     {
         // A thread keeps its buffer between recordings; it is emptied and joins the new recording.
-        var buffer = reuse ?? new ThreadBuffer(OsThreadId.Current);
+        var buffer = reuse ?? new ThreadBuffer(OsThreadId.Current, Thread.CurrentThread);
         lock (s_gate)
         {
             buffer.Reset(s_generation);
             if (s_recording)
             {
+                // A recording can last as long as the process (the flight recorder), while pool threads come and
+                // go: a new thread's arrival is when the buffers of threads that have ended are let go.
+                s_buffers.RemoveAll(static b => !b.IsAlive);
                 s_buffers.Add(buffer);
             }
         }
@@ -296,8 +299,10 @@ public static class TimelineRecorder
     }
 
     /// <summary>One thread's ring of entries; written by its thread, copied by a capture.</summary>
-    private sealed class ThreadBuffer(int osThreadId)
+    private sealed class ThreadBuffer(int osThreadId, Thread owner)
     {
+        private readonly WeakReference<Thread> _owner = new(owner);
+
         private const int InitialEntries = 256;
         private readonly Lock _lock = new();
 
@@ -306,6 +311,9 @@ public static class TimelineRecorder
         private long _count;
 
         public int OsThreadId { get; } = osThreadId;
+
+        /// <summary>Gets whether the thread that writes this buffer still runs.</summary>
+        public bool IsAlive => _owner.TryGetTarget(out var thread) && thread.IsAlive;
 
         public int Generation { get; private set; }
 
