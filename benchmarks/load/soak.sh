@@ -29,8 +29,8 @@ echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 end=$((SECONDS + minutes * 60))
 while (( SECONDS < end )); do
   sleep 30
-  rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status")
-  heap=$(grep 'dotnet.gc.last_collection.heap.size (By)' "$csv" | awk -F, '{t[$1] += $NF; last = $1} END {if (last != "") printf "%.0f", t[last] / 1048576}')
+  rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status" || true)
+  heap=$(grep 'dotnet.gc.last_collection.heap.size (By)' "$csv" | awk -F, '{t[$1] += $NF; last = $1} END {if (last != "") printf "%.0f", t[last] / 1048576}' || true)
   curl -s -H 'X-Debug-Role: admin' -H 'Accept: application/json' "$url/debug/pprof/" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)["flightRecorder"]
