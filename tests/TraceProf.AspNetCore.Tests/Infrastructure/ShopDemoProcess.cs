@@ -8,6 +8,7 @@ namespace TraceProf.AspNetCore.Tests.Infrastructure;
 public sealed class ShopDemoProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly List<string> _output = [];
 
     private ShopDemoProcess(Process process, Uri address)
     {
@@ -17,6 +18,18 @@ public sealed class ShopDemoProcess : IAsyncDisposable
     }
 
     public Uri Address { get; }
+
+    /// <summary>Gets what the process wrote to stdout and stderr so far (its console log).</summary>
+    public IReadOnlyList<string> Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return [.. _output];
+            }
+        }
+    }
 
     public HttpClient Client { get; }
 
@@ -41,7 +54,10 @@ public sealed class ShopDemoProcess : IAsyncDisposable
         return root?.FullName ?? throw new InvalidOperationException($"No Diagnostics.sln above {AppContext.BaseDirectory}.");
     }
 
-    public static async Task<ShopDemoProcess> StartAsync(string assembly, params string[] arguments)
+    public static Task<ShopDemoProcess> StartAsync(string assembly, params string[] arguments) =>
+        StartAsync(assembly, new Dictionary<string, string>(), arguments);
+
+    public static async Task<ShopDemoProcess> StartAsync(string assembly, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
@@ -61,12 +77,17 @@ public sealed class ShopDemoProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var started = new ShopDemoProcess(process, address);
+        process.OutputDataReceived += (_, e) => started.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var started = new ShopDemoProcess(process, address);
         var deadline = Stopwatch.StartNew();
         while (true)
         {
@@ -99,6 +120,19 @@ public sealed class ShopDemoProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Add(line);
+        }
     }
 
     private static int FreePort()

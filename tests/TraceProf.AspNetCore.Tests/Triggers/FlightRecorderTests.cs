@@ -48,6 +48,58 @@ public sealed class FlightRecorderTests
             Assert.All(ofTrace, s => Assert.Equal("trace", s.Labels["scope"]));
             Assert.Contains(ofTrace, s => s.Frames.Any(f => f.Contains("PricingEngine.ComputeVolumeDiscountFactor", StringComparison.Ordinal)));
             Assert.Contains(ofTrace, s => s.Labels.GetValueOrDefault("http.route") == "/orders");
+
+            // The log names both ids at Warning, and the start-up warned about the default sampling rate.
+            var id = row.GetProperty("id").GetString()!;
+            Assert.Contains(shop.Output, line => line.Contains($"trace {traceId} has flight-recorder snapshot {id}", StringComparison.Ordinal));
+            Assert.Contains(shop.Output, line => line.Contains("DOTNET_EventPipeThreadSamplingRate=A", StringComparison.Ordinal));
+        }
+        finally
+        {
+            TraceProfHost.DeleteStorage(folder);
+        }
+    }
+
+    [SkippableFact]
+    public async Task FlightRecorder_DiagnosticsDisabled_AppRunsOnWithoutIt_AndSaysWhy()
+    {
+        var assembly = ShopDemoProcess.FindAssembly();
+        Skip.If(assembly is null, "samples/ShopDemo is not built; build the solution (dotnet test Diagnostics.sln does).");
+        var folder = Path.Combine(Path.GetTempPath(), "traceprof-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var shop = await ShopDemoProcess.StartAsync(assembly!, new Dictionary<string, string> { ["DOTNET_EnableDiagnostics"] = "0" }, $"--TraceProf:Storage:Path={folder}");
+            await WaitAsync(() => shop.Output.Any(l => l.Contains("The flight recorder could not start", StringComparison.Ordinal)), "the recorder's warning");
+
+            using var order = await shop.Client.PostAsync(new Uri("/orders?items=50", UriKind.Relative), null);
+            Assert.Equal(HttpStatusCode.InternalServerError, order.StatusCode);
+            using var quote = await shop.Client.GetAsync(new Uri("/orders/quote?items=3", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, quote.StatusCode);
+            using var index = await shop.Client.SendAsync(Requests.Get("/debug/pprof/", "admin"));
+            using var doc = JsonDocument.Parse(await index.Content.ReadAsStringAsync());
+            Assert.False(doc.RootElement.GetProperty("flightRecorder").GetProperty("running").GetBoolean());
+        }
+        finally
+        {
+            TraceProfHost.DeleteStorage(folder);
+        }
+    }
+
+    [SkippableFact]
+    public async Task FlightRecorder_RecommendedSamplingRate_NoStartWarning_AndTheFailureIsStillSaved()
+    {
+        var assembly = ShopDemoProcess.FindAssembly();
+        Skip.If(assembly is null, "samples/ShopDemo is not built; build the solution (dotnet test Diagnostics.sln does).");
+        var folder = Path.Combine(Path.GetTempPath(), "traceprof-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var shop = await ShopDemoProcess.StartAsync(assembly!, new Dictionary<string, string> { ["DOTNET_EventPipeThreadSamplingRate"] = "A" }, $"--TraceProf:Storage:Path={folder}");
+            await WaitUntilRecordingAsync(shop.Client);
+            using var order = await shop.Client.PostAsync(new Uri("/orders?items=50", UriKind.Relative), null);
+            var traceId = order.Headers.GetValues("traceparent").Single().Split('-')[1];
+            var row = await WaitForSnapshotAsync(shop.Client, traceId, "cpu");
+            Assert.Equal("status:500", row.GetProperty("trigger").GetString());
+            Assert.DoesNotContain(shop.Output, line => line.Contains("samples at the runtime's default 1 ms", StringComparison.Ordinal));
         }
         finally
         {
