@@ -38,7 +38,8 @@ public sealed class TraceProfFlightRecorderOptions
 
     /// <summary>
     /// Gets or sets what is recorded, comma-separated: <c>cpu</c> (the runtime's thread sampler: CPU and wall
-    /// time) and <c>contention</c> (lock waits). Default value: <c>cpu,contention</c>.
+    /// time), <c>contention</c> (lock waits) and <c>allocations</c> (.NET 10's sampled allocations, about one per
+    /// 100 KiB allocated). Default value: <c>cpu,contention</c>.
     /// </summary>
     public string Kinds { get; set; } = DefaultKinds;
 

@@ -64,9 +64,9 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
         }
 
         var recorder = options.FlightRecorder;
-        if (!FlightRecorderKinds.TryParse(recorder.Kinds, out _, out _, out var badKind))
+        if (!FlightRecorderKinds.TryParse(recorder.Kinds, out _, out _, out _, out var badKind))
         {
-            failures.Add($"TraceProf:FlightRecorder:Kinds must list cpu and/or contention, comma-separated; got '{badKind}'.");
+            failures.Add($"TraceProf:FlightRecorder:Kinds must list one or more of cpu, contention, allocations, comma-separated; got '{badKind}'.");
         }
 
         if (recorder.MinStatusCode is > 0 and < 400)

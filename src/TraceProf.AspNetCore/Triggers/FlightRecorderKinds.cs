@@ -3,9 +3,9 @@ namespace TraceProf.AspNetCore;
 /// <summary>Reads <see cref="TraceProfFlightRecorderOptions.Kinds"/>.</summary>
 internal static class FlightRecorderKinds
 {
-    public static bool TryParse(string? value, out bool cpu, out bool contention, out string bad)
+    public static bool TryParse(string? value, out bool cpu, out bool contention, out bool allocations, out string bad)
     {
-        cpu = contention = false;
+        cpu = contention = allocations = false;
         bad = value ?? "";
         var any = false;
         foreach (var part in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -17,6 +17,10 @@ internal static class FlightRecorderKinds
             else if (string.Equals(part, "contention", StringComparison.OrdinalIgnoreCase))
             {
                 contention = any = true;
+            }
+            else if (string.Equals(part, "allocations", StringComparison.OrdinalIgnoreCase) || string.Equals(part, "allocs", StringComparison.OrdinalIgnoreCase))
+            {
+                allocations = any = true;
             }
             else
             {

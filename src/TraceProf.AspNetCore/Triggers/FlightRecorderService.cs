@@ -59,11 +59,12 @@ internal sealed partial class FlightRecorderService : BackgroundService
             return;
         }
 
-        _ = FlightRecorderKinds.TryParse(settings.Kinds, out var cpu, out var contention, out _); // validated at start
+        _ = FlightRecorderKinds.TryParse(settings.Kinds, out var cpu, out var contention, out var allocations, out _); // validated at start
         var recorderOptions = new FlightRecorderOptions
         {
             Cpu = cpu,
             Contention = contention,
+            Allocations = allocations,
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
         };
@@ -148,11 +149,13 @@ internal sealed partial class FlightRecorderService : BackgroundService
             savedId = (await StoreAsync(request, request.SnapshotId, CaptureKind.Cpu, cpu, stoppingToken).ConfigureAwait(false))?.Id;
         }
 
-        if (slice.Contention is { } waits)
+        foreach (var (kind, profile) in new[] { (CaptureKind.Contention, slice.Contention), (CaptureKind.Allocations, slice.Allocations) })
         {
-            var id = SnapshotIds.NewId(TimeProvider.System);
-            var stored = await StoreAsync(request, id, CaptureKind.Contention, waits, stoppingToken).ConfigureAwait(false);
-            savedId ??= stored?.Id;
+            if (profile is not null)
+            {
+                var stored = await StoreAsync(request, SnapshotIds.NewId(TimeProvider.System), kind, profile, stoppingToken).ConfigureAwait(false);
+                savedId ??= stored?.Id;
+            }
         }
 
         var delay = Stopwatch.GetElapsedTime(request.EndTimestamp);

@@ -59,9 +59,8 @@ internal static class AllocationProfileParser
         source.Clr.AllocationSampling += data =>
         {
             sampled++;
-            var size = Math.Max(1, data.ObjectSize);
-            var probability = -double.ExpM1(size * LogQ);
-            Add(data, TypeName(data.TypeName), (long)Math.Round(1 / probability), (long)Math.Round(size / probability));
+            var (objects, bytes) = Weigh(data.ObjectSize);
+            Add(data, TypeName(data.TypeName), objects, bytes);
         };
         source.Clr.GCAllocationTick += data =>
         {
@@ -76,6 +75,14 @@ internal static class AllocationProfileParser
             : string.Create(CultureInfo.InvariantCulture, $"TraceProf allocation profile: {ticks} GCAllocationTick events (this runtime has no AllocationSampled); each ~100 KB is attributed to the object that crossed the threshold, so small types are under-counted."));
         reader.AddUnresolvedComment(builder);
         return builder.Build();
+    }
+
+    /// <summary>What one <c>AllocationSampled</c> event of an object of <paramref name="objectSize"/> bytes stands for.</summary>
+    public static (long Objects, long Bytes) Weigh(long objectSize)
+    {
+        var size = Math.Max(1, objectSize);
+        var probability = -double.ExpM1(size * LogQ);
+        return ((long)Math.Round(1 / probability), (long)Math.Round(size / probability));
     }
 
     private static string TypeName(string? name) => string.IsNullOrEmpty(name) ? "(unknown type)" : name;

@@ -43,6 +43,7 @@ public sealed partial class FlightRecorder : IAsyncDisposable
     // A rundown costs the runtime a few hundred milliseconds in a large app; new code needs one rarely after warm-up.
     private static readonly TimeSpan RundownInterval = TimeSpan.FromSeconds(5);
     private const int MaxNativeAddresses = 100_000;
+    private const long AllocationSamplingKeyword = 0x800_0000_0000;
 
     /// <summary>Creates a recorder; <see cref="StartAsync"/> starts it.</summary>
     /// <param name="options">What to record and the bounds.</param>
@@ -50,9 +51,9 @@ public sealed partial class FlightRecorder : IAsyncDisposable
     public FlightRecorder(FlightRecorderOptions options, ILogger<FlightRecorder>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Cpu && !options.Contention)
+        if (!options.Cpu && !options.Contention && !options.Allocations)
         {
-            throw new ArgumentException("The flight recorder needs at least one of CPU and contention.", nameof(options));
+            throw new ArgumentException("The flight recorder needs at least one of CPU, contention and allocations.", nameof(options));
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, TimeSpan.FromSeconds(1));
@@ -150,6 +151,17 @@ public sealed partial class FlightRecorder : IAsyncDisposable
                     segment.ForEachContention(from, to, ref copy, static (ref CutState state, SampleSegment seg, long time, int thread, int stack, long delay) =>
                         state.Waits.Add((time, thread, state.Intern(seg, stack), delay)));
                 }
+
+                if (_options.Allocations)
+                {
+                    segment.ForEachAllocation(from, to, ref copy, static (ref CutState state, SampleSegment seg, long time, int thread, int stack, int type, long size) =>
+                        state.Allocations.Add((time, thread, state.Intern(seg, stack), type, size)));
+                }
+            }
+
+            foreach (var type in copy.Allocations.Select(a => a.Type).Distinct())
+            {
+                copy.TypeNames[type] = _ring.TypeNames[type];
             }
         }
 
@@ -207,7 +219,46 @@ public sealed partial class FlightRecorder : IAsyncDisposable
             contention = builder.Build();
         }
 
-        return new FlightRecorderSlice(cpu, contention, traceSamples);
+        Profile? allocations = null;
+        if (_options.Allocations && copy.Allocations.Count > 0)
+        {
+            var builder = new ProfileBuilder(WellKnownSampleTypes.AllocationProfile, 1)
+            {
+                PeriodType = WellKnownSampleTypes.AllocSpace,
+                Period = (long)AllocationProfileParser.SamplingDistance,
+                StartTime = startTime,
+                Duration = duration,
+            };
+            var resolver = new FrameResolver(methods, builder);
+            var frames = new int[]?[copy.Stacks.Count];
+            var typeFrames = new Dictionary<int, int>();
+            var labels = new List<ProfileLabel>();
+            var stack = new List<int>(64);
+            foreach (var (time, thread, stackIndex, type, size) in copy.Allocations)
+            {
+                var name = copy.TypeNames[type];
+                if (!typeFrames.TryGetValue(type, out var typeFrame))
+                {
+                    typeFrame = builder.InternFrame(new ProfileFrame(name, "(allocated type)"));
+                    typeFrames[type] = typeFrame;
+                }
+
+                stack.Clear();
+                stack.Add(typeFrame);
+                stack.AddRange(frames[stackIndex] ??= resolver.Resolve(copy.Stacks.Get(stackIndex)));
+                labels.Clear();
+                labels.Add(new ProfileLabel("thread_id", thread.ToString(CultureInfo.InvariantCulture)));
+                labels.Add(new ProfileLabel("object_type", name));
+                labels.AddRange(scopes.For(timeline.LabelsAt(thread, time), out _));
+                var (objects, bytes) = AllocationProfileParser.Weigh(size);
+                builder.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(stack), [objects, bytes], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels));
+            }
+
+            builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf flight recorder allocation profile: {copy.Allocations.Count} sampled allocations in the span; each stands for size/(1-q^size) bytes, q = 1 - 1/{AllocationProfileParser.SamplingDistance}."));
+            allocations = builder.Build();
+        }
+
+        return new FlightRecorderSlice(cpu, contention, traceSamples, allocations);
     }
 
     /// <summary>Gets how many rundowns the recorder has run (one at start, more when new code needed names).</summary>
@@ -341,7 +392,7 @@ public sealed partial class FlightRecorder : IAsyncDisposable
     private List<EventPipeProvider> Providers()
     {
         // Loader | Jit | NGen: names for code jitted while recording; the rundown at start names the rest.
-        var runtimeKeywords = 0x8L | 0x10 | 0x20 | (_options.Contention ? 0x4000L : 0);
+        var runtimeKeywords = 0x8L | 0x10 | 0x20 | (_options.Contention ? 0x4000L : 0) | (_options.Allocations ? AllocationSamplingKeyword : 0);
         var providers = new List<EventPipeProvider> { new(CaptureProviders.Runtime, EventLevel.Verbose, runtimeKeywords) };
         if (_options.Cpu)
         {
@@ -448,6 +499,8 @@ public sealed partial class FlightRecorder : IAsyncDisposable
     {
         public readonly List<(long Time, int Thread, int Stack, bool Managed)> Samples = [];
         public readonly List<(long Time, int Thread, int Stack, long Delay)> Waits = [];
+        public readonly List<(long Time, int Thread, int Stack, int Type, long Size)> Allocations = [];
+        public readonly Dictionary<int, string> TypeNames = [];
         public readonly RawStacks Stacks = new();
         private readonly Dictionary<(SampleSegment, int), int> _interned = [];
 

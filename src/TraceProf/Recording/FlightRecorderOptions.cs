@@ -15,6 +15,12 @@ public sealed class FlightRecorderOptions
     /// <summary>Gets whether lock contention (waits with the waiter's stack) is recorded. Default value: true.</summary>
     public bool Contention { get; init; } = true;
 
+    /// <summary>
+    /// Gets whether sampled allocations (.NET 10's randomized allocation sampling, about one per 100 KiB allocated)
+    /// are recorded. Default value: false.
+    /// </summary>
+    public bool Allocations { get; init; }
+
     /// <summary>Gets how far back the recorder keeps samples. Default value: 30 seconds. Range: 1 s to 10 minutes.</summary>
     public TimeSpan Window { get; init; } = DefaultWindow;
 

@@ -6,4 +6,5 @@ namespace TraceProf.Recording;
 /// <param name="Cpu">The CPU profile (samples, cpu, wall), or null when CPU is not recorded.</param>
 /// <param name="Contention">The contention profile, or null when contention is not recorded or nobody waited.</param>
 /// <param name="TraceSamples">How many CPU samples belong to the request's trace.</param>
-public sealed record FlightRecorderSlice(Profile? Cpu, Profile? Contention, long TraceSamples);
+/// <param name="Allocations">The allocation profile, or null when allocations are not recorded or none was sampled.</param>
+public sealed record FlightRecorderSlice(Profile? Cpu, Profile? Contention, long TraceSamples, Profile? Allocations = null);

@@ -20,12 +20,17 @@ internal sealed class RecordingHandler : NettraceHandler
     // guards against a writer that never sends a sequence point.
     private const int MaxStackBytes = 64 * 1024 * 1024;
 
+    // Distinct allocated types: bounded by the process's types; the cap guards against generated ones.
+    private const int MaxTypeNames = 100_000;
+
     private readonly SampleRing? _ring;
     private readonly MethodAddressTable _methods;
     private readonly Lock _methodsLock;
     private readonly List<EventKind> _kinds = [];
     private readonly Dictionary<int, (int Offset, int Length)> _stackBytes = [];
     private readonly Dictionary<long, PendingWait> _waiting = [];
+    private readonly Dictionary<string, int> _typeNameIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _typeIds;
     private byte[] _arena = new byte[64 * 1024];
     private int _arenaUsed;
     private int _pointerSize = 8;
@@ -36,6 +41,7 @@ internal sealed class RecordingHandler : NettraceHandler
         _ring = ring;
         _methods = methods;
         _methodsLock = methodsLock;
+        _typeIds = _typeNameIds.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     private enum EventKind : byte
@@ -47,6 +53,7 @@ internal sealed class RecordingHandler : NettraceHandler
         ModuleLoad,
         ContentionStart,
         ContentionStop,
+        AllocationSampled,
     }
 
     /// <summary>Gets the newest event timestamp read (Stopwatch clock).</summary>
@@ -78,6 +85,7 @@ internal sealed class RecordingHandler : NettraceHandler
             (RuntimeProvider, 152) or (RundownProvider, 153 or 154) => EventKind.ModuleLoad,
             (RuntimeProvider, 81) => EventKind.ContentionStart,
             (RuntimeProvider, 91) => EventKind.ContentionStop,
+            (RuntimeProvider, 303) => EventKind.AllocationSampled,
             _ => EventKind.Other,
         };
         var id = metadata.MetadataId;
@@ -169,6 +177,9 @@ internal sealed class RecordingHandler : NettraceHandler
             case EventKind.ContentionStop when _ring is not null:
                 OnContentionStop(in header, payload);
                 break;
+            case EventKind.AllocationSampled when _ring is not null:
+                OnAllocation(in header, payload);
+                break;
             default:
                 break;
         }
@@ -223,6 +234,41 @@ internal sealed class RecordingHandler : NettraceHandler
             var segment = _ring.Current(header.Timestamp, out _);
             var stack = wait.Length > 0 ? segment.Stacks.Intern(wait.Stack.AsSpan(0, wait.Length), _pointerSize) : segment.Stacks.Empty;
             segment.AddContention(wait.StartTime, (int)header.ThreadId, stack, Math.Max(0, delayNs));
+            _ring.Added();
+        }
+    }
+
+    private void OnAllocation(in NettraceEvent header, ReadOnlySpan<byte> payload)
+    {
+        // AllocationSampled (.NET 10): AllocationKind (4 bytes), CLR instance (2), TypeID (pointer), TypeName
+        // (NUL-terminated UTF-16), Address (pointer), ObjectSize (8), SampledByteOffset (8).
+        var offset = 6 + _pointerSize;
+        var chars = MemoryMarshal.Cast<byte, char>(payload[offset..][..((payload.Length - offset) & ~1)]);
+        var length = chars.IndexOf('\0');
+        if (length < 0 || offset + ((length + 1) * 2) + _pointerSize + 8 > payload.Length)
+        {
+            return;
+        }
+
+        var name = chars[..length];
+        var size = (long)BinaryPrimitives.ReadUInt64LittleEndian(payload[(offset + ((length + 1) * 2) + _pointerSize)..]);
+        lock (_ring!.Gate)
+        {
+            if (!_typeIds.TryGetValue(name, out var type))
+            {
+                if (_ring.TypeNames.Count >= MaxTypeNames)
+                {
+                    return;
+                }
+
+                type = _ring.TypeNames.Count;
+                var text = name.Length == 0 ? "(unknown type)" : name.ToString();
+                _ring.TypeNames.Add(text);
+                _typeIds[text] = type;
+            }
+
+            var segment = _ring.Current(header.Timestamp, out _);
+            segment.AddAllocation(header.Timestamp, (int)header.ThreadId, StackIn(segment, header.StackId), type, size);
             _ring.Added();
         }
     }

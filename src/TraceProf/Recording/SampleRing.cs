@@ -28,6 +28,12 @@ internal sealed class SampleRing
         _maxSamplesPerSegment = Math.Max(1, maxSamples / SegmentsPerWindow);
     }
 
+    /// <summary>
+    /// Gets the allocated types' names, interned once each (bounded by the number of types the process has);
+    /// segments refer to them by index. Read and appended under <see cref="Gate"/>.
+    /// </summary>
+    public List<string> TypeNames { get; } = [];
+
     /// <summary>Gets the lock writers and readers take around segment access.</summary>
     public Lock Gate => _lock;
 
@@ -39,7 +45,7 @@ internal sealed class SampleRing
     {
         rotated = false;
         var current = _segments.Last?.Value;
-        if (current is null || time - current.FirstTimestamp >= _segmentTicks || current.SampleCount + current.ContentionCount >= _maxSamplesPerSegment)
+        if (current is null || time - current.FirstTimestamp >= _segmentTicks || current.EventCount >= _maxSamplesPerSegment)
         {
             current = new SampleSegment(time);
             _segments.AddLast(current);
@@ -74,7 +80,7 @@ internal sealed class SampleRing
             foreach (var segment in _segments)
             {
                 samples += segment.SampleCount;
-                contentions += segment.ContentionCount;
+                contentions += segment.ContentionCount + segment.AllocationCount;
                 stacks += segment.Stacks.Count;
                 bytes += segment.Bytes;
             }
@@ -96,7 +102,7 @@ internal sealed class SampleRing
                 break;
             }
 
-            _retained -= oldest.SampleCount + oldest.ContentionCount;
+            _retained -= oldest.EventCount;
             _segments.RemoveFirst();
         }
     }

@@ -16,6 +16,7 @@ internal sealed class SampleSegment
     private int[] _stacks = new int[InitialCapacity];
     private bool[] _managed = new bool[InitialCapacity];
     private readonly List<Contention> _contentions = [];
+    private readonly List<Allocation> _allocations = [];
 
     public SampleSegment(long firstTimestamp)
     {
@@ -36,8 +37,13 @@ internal sealed class SampleSegment
 
     public int ContentionCount => _contentions.Count;
 
+    public int AllocationCount => _allocations.Count;
+
+    /// <summary>Gets the number of events of every kind held.</summary>
+    public int EventCount => SampleCount + _contentions.Count + _allocations.Count;
+
     /// <summary>Gets an estimate of the bytes held.</summary>
-    public long Bytes => (_times.Length * 17L) + (_contentions.Capacity * 24L) + Stacks.AddressCount * 8L + (Stacks.Count * 40L);
+    public long Bytes => (_times.Length * 17L) + (_contentions.Capacity * 24L) + (_allocations.Capacity * 32L) + Stacks.AddressCount * 8L + (Stacks.Count * 40L);
 
     public void AddSample(long time, int thread, int stack, bool managed)
     {
@@ -62,6 +68,24 @@ internal sealed class SampleSegment
     {
         _contentions.Add(new Contention(startTime, thread, stack, delayNs));
         LastTimestamp = Math.Max(LastTimestamp, startTime);
+    }
+
+    public void AddAllocation(long time, int thread, int stack, int typeName, long size)
+    {
+        _allocations.Add(new Allocation(time, thread, stack, typeName, size));
+        LastTimestamp = Math.Max(LastTimestamp, time);
+    }
+
+    /// <summary>Calls <paramref name="allocation"/> for each sampled allocation in [from, to].</summary>
+    public void ForEachAllocation<TState>(long from, long to, ref TState state, AllocationVisitor<TState> allocation)
+    {
+        foreach (var a in _allocations)
+        {
+            if (a.Time >= from && a.Time <= to)
+            {
+                allocation(ref state, this, a.Time, a.Thread, a.Stack, a.TypeName, a.Size);
+            }
+        }
     }
 
     /// <summary>Calls <paramref name="sample"/> for each sample in [from, to].</summary>
@@ -90,6 +114,8 @@ internal sealed class SampleSegment
     }
 
     private readonly record struct Contention(long StartTime, int Thread, int Stack, long DelayNs);
+
+    private readonly record struct Allocation(long Time, int Thread, int Stack, int TypeName, long Size);
 }
 
 /// <summary>Receives one recorded CPU sample.</summary>
@@ -97,3 +123,6 @@ internal delegate void SampleVisitor<TState>(ref TState state, SampleSegment seg
 
 /// <summary>Receives one recorded contention wait.</summary>
 internal delegate void ContentionVisitor<TState>(ref TState state, SampleSegment segment, long startTime, int thread, int stack, long delayNs);
+
+/// <summary>Receives one sampled allocation: the type is an index into <see cref="SampleRing.TypeNames"/>.</summary>
+internal delegate void AllocationVisitor<TState>(ref TState state, SampleSegment segment, long time, int thread, int stack, int typeName, long size);

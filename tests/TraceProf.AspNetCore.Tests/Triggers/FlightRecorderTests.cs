@@ -137,6 +137,31 @@ public sealed class FlightRecorderTests
     }
 
     [Fact]
+    public async Task FlightRecorder_FailedRequestThatWaitedAndAllocated_AlsoSavesContentionAndAllocationSnapshots()
+    {
+        await using var host = await TraceProfHost.StartAsync(options => options.FlightRecorder.Kinds = "cpu,contention,allocations", configureApp: MapWorkload);
+        await WaitUntilRecordingAsync(host.Client);
+
+        var failed = await SendAsync(host.Client, "/locked-and-allocating");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.Status);
+
+        var cpu = await WaitForSnapshotAsync(host.Client, failed.TraceId, "cpu");
+        var waits = await WaitForSnapshotAsync(host.Client, failed.TraceId, "contention");
+        var allocs = await WaitForSnapshotAsync(host.Client, failed.TraceId, "allocs");
+        Assert.All([cpu, waits, allocs], row => Assert.Equal("status:503", row.GetProperty("trigger").GetString()));
+
+        var contention = await DownloadAsync(host.Client, waits.GetProperty("id").GetString()!);
+        Assert.Contains(Samples(contention), s => s.Labels.GetValueOrDefault("trace_id") == failed.TraceId && s.Labels["scope"] == "trace" && s.Frames.Any(f => f.Contains(nameof(FlightRecorderWorkload.WaitForTheBusyLock), StringComparison.Ordinal)));
+        Assert.Contains(contention.Sample, s => s.Value[1] > 10_000_000); // waited well over 10 ms
+
+        var allocations = await DownloadAsync(host.Client, allocs.GetProperty("id").GetString()!);
+        var ours = Samples(allocations).Where(s => s.Labels.GetValueOrDefault("object_type", "").EndsWith(nameof(DistinctiveAllocation), StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(ours);
+        Assert.All(ours, s => Assert.Equal(failed.TraceId, s.Labels.GetValueOrDefault("trace_id")));
+        Assert.Contains(ours, s => s.Frames.Any(f => f.Contains(nameof(FlightRecorderWorkload.AllocateDistinctively), StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task FlightRecorder_UnhandledException_SavesExceptionSnapshot()
     {
         await using var host = await TraceProfHost.StartAsync(configureApp: MapWorkload);
@@ -262,7 +287,7 @@ public sealed class FlightRecorderTests
     }
 
     [Theory]
-    [InlineData("TraceProf:FlightRecorder:Kinds", "cpu,allocations", "Kinds must list cpu and/or contention")]
+    [InlineData("TraceProf:FlightRecorder:Kinds", "cpu,threads", "Kinds must list one or more of cpu, contention, allocations")]
     [InlineData("TraceProf:FlightRecorder:MinStatusCode", "200", "MinStatusCode must be 0 (off) or from 400 to 599")]
     [InlineData("TraceProf:FlightRecorder:WindowSeconds", "0", "WindowSeconds")]
     [InlineData("TraceProf:FlightRecorder:MaxSnapshotsPerMinute", "0", "MaxSnapshotsPerMinute")]
@@ -283,6 +308,12 @@ public sealed class FlightRecorderTests
         app.MapGet("/slow", (int? ms) => FlightRecorderWorkload.ComputeDistinctiveChecksum(TimeSpan.FromMilliseconds(ms ?? 600)));
         app.MapGet("/exempt", (int? ms) => FlightRecorderWorkload.ComputeDistinctiveChecksum(TimeSpan.FromMilliseconds(ms ?? 600)));
         app.MapGet("/throw", string () => throw new InvalidOperationException("The demo endpoint always throws."));
+        app.MapGet("/locked-and-allocating", () =>
+        {
+            FlightRecorderWorkload.WaitForTheBusyLock();
+            FlightRecorderWorkload.AllocateDistinctively(30 * 1024 * 1024);
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        });
     }
 
     internal static async Task WaitUntilRecordingAsync(HttpClient client)
@@ -362,9 +393,61 @@ public sealed class FlightRecorderTests
     }
 }
 
+internal sealed class DistinctiveAllocation(int value)
+{
+    public int Value { get; } = value;
+
+    public long Padding1 { get; set; }
+
+    public long Padding2 { get; set; }
+}
+
 internal static class FlightRecorderWorkload
 {
+    private static readonly Lock Gate = new();
+
     public static double Sink;
+
+    public static object? Kept;
+
+    /// <summary>Another thread holds the lock for 200 ms; this one waits for it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void WaitForTheBusyLock()
+    {
+        using var held = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            lock (Gate)
+            {
+                held.Set();
+                Thread.Sleep(200);
+            }
+        });
+        holder.Start();
+        held.Wait();
+        lock (Gate)
+        {
+            Sink++;
+        }
+
+        holder.Join();
+    }
+
+    /// <summary>Allocates about <paramref name="bytes"/> in objects of a type no other code has.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void AllocateDistinctively(long bytes)
+    {
+        var list = new List<DistinctiveAllocation>();
+        for (long i = 0; i < bytes / 40; i++)
+        {
+            list.Add(new DistinctiveAllocation((int)i));
+            if (list.Count == 10_000)
+            {
+                Kept = list;
+                list = [];
+            }
+        }
+    }
 
     /// <summary>CPU work in a method no other code has, for a given time.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
