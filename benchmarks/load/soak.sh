@@ -13,18 +13,19 @@ counters=$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counte
 
 dotnet build -c Release samples/ShopDemo -v q -nologo >/dev/null
 store=$(mktemp -d)
-csv=$(mktemp)
+csvdir=$(mktemp -d)
+csv="$csvdir/counters.csv"   # dotnet-counters adds .csv to a name without it
 dotnet samples/ShopDemo/bin/Release/net10.0/ShopDemo.dll --urls "$url" --TraceProf:Storage:Path="$store" \
   --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
 server=$!
-trap 'kill $server $failing $collector 2>/dev/null || true; rm -rf "$store" "$csv"' EXIT
+trap 'kill $server $failing $collector 2>/dev/null || true; rm -rf "$store" "$csvdir"' EXIT
 for _ in $(seq 1 100); do curl -fs "$url/" >/dev/null 2>&1 && break; sleep 0.1; done
 "$counters" collect -p "$server" --counters System.Runtime --format csv -o "$csv" --refresh-interval 10 >/dev/null 2>&1 &
 collector=$!
 ( while true; do curl -s -o /dev/null -X POST "$url/orders?items=50"; sleep 2; done ) &
 failing=$!
 
-echo "| minute | RSS MB | GC heap MB | retained samples | retained MB | methods | saved | dropped (rate limit) |"
+echo "| elapsed | RSS MB | GC heap MB | retained samples | retained MB | methods | saved | dropped (rate limit) |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 end=$((SECONDS + minutes * 60))
 while (( SECONDS < end )); do
@@ -35,5 +36,5 @@ while (( SECONDS < end )); do
 import json, sys
 r = json.load(sys.stdin)["flightRecorder"]
 print(r["retainedSamples"], round(r["retainedBytes"] / 1048576, 1), r["methods"], r["saved"], r["droppedRateLimited"])' |
-  { read -r samples mb methods saved dropped; echo "| $(( (SECONDS + 29) / 60 )) | $rss | ${heap:-?} | $samples | $mb | $methods | $saved | $dropped |"; }
+  { read -r samples mb methods saved dropped; echo "| $(( SECONDS / 60 )):$(printf %02d $(( SECONDS % 60 ))) | $rss | ${heap:-?} | $samples | $mb | $methods | $saved | $dropped |"; }
 done
