@@ -282,11 +282,14 @@ public sealed partial class FlightRecorder : IAsyncDisposable
         await _rundownGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Stopwatch.GetElapsedTime(_lastRundown) < RundownInterval)
+            // The interval runs between these on-demand rundowns only: the first cut after the start, which often
+            // meets code that first ran for that very request, always gets one.
+            if (_lastRundown != 0 && Stopwatch.GetElapsedTime(_lastRundown) < RundownInterval)
             {
                 return methods; // named at the next cut that may run one
             }
 
+            _lastRundown = Stopwatch.GetTimestamp();
             await ReadRundownAsync(cancellationToken).ConfigureAwait(false);
             methods = FreezeMethods();
             lock (_nativeAddresses)
@@ -424,7 +427,6 @@ public sealed partial class FlightRecorder : IAsyncDisposable
 
     private async Task ReadRundownAsync(CancellationToken cancellationToken)
     {
-        _lastRundown = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _rundowns);
         // The runtime provider with no keywords: the session exists only for the rundown its stop produces.
         var session = await StartSessionAsync([new EventPipeProvider(CaptureProviders.Runtime, EventLevel.Informational, 0)], requestRundown: true, cancellationToken).ConfigureAwait(false);
