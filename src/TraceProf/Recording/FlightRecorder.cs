@@ -439,9 +439,15 @@ public sealed partial class FlightRecorder : IAsyncDisposable
                 {
                     new NettraceReader(session.EventStream, "flight recorder rundown").Read(handler, CancellationToken.None);
                 }
-                catch (Exception ex) when (ex is IOException or InvalidDataException or NotSupportedException or EndOfStreamException)
+#pragma warning disable CA1031 // A thread's exception would end the process; a rundown that fails only leaves frames unnamed.
+                catch (Exception ex)
+#pragma warning restore CA1031
                 {
-                    LogReaderFailed(_logger, ex);
+                    // The session is disposed under the reader when the host stops mid-rundown: not worth a log line.
+                    if (ex is not ObjectDisposedException)
+                    {
+                        LogRundownFailed(_logger, ex);
+                    }
                 }
             })
             {
@@ -491,6 +497,10 @@ public sealed partial class FlightRecorder : IAsyncDisposable
     [LoggerMessage(EventId = 41, EventName = "FlightRecorderReaderFailed", Level = LogLevel.Error,
         Message = "The flight recorder stopped reading its EventPipe session; failed requests are no longer profiled")]
     private static partial void LogReaderFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 43, EventName = "FlightRecorderRundownFailed", Level = LogLevel.Warning,
+        Message = "A flight-recorder rundown failed; some frames may stay unnamed")]
+    private static partial void LogRundownFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 42, EventName = "FlightRecorderStopFailed", Level = LogLevel.Warning,
         Message = "The flight recorder's EventPipe session did not stop cleanly")]

@@ -273,6 +273,24 @@ public sealed class FlightRecorderTests
     }
 
     [Fact]
+    public async Task FlightRecorder_HostStoppedWhileTheRecorderStarts_ThisProcessCarriesOn()
+    {
+        // Stopping cancels the start-up rundown under its reader thread; an exception escaping a thread would end
+        // the test process, so getting past the loop is the assertion.
+        for (var i = 0; i < 5; i++)
+        {
+            var host = await TraceProfHost.StartAsync();
+            await Task.Delay(i * 40);
+            await host.DisposeAsync();
+        }
+
+        await using var last = await TraceProfHost.StartAsync(configureApp: MapWorkload);
+        await WaitUntilRecordingAsync(last.Client);
+        var failed = await SendAsync(last.Client, "/fail?ms=1");
+        await WaitForSnapshotAsync(last.Client, failed.TraceId, "cpu");
+    }
+
+    [Fact]
     public async Task FlightRecorder_Disabled_StartsNoSessionAndSavesNothing()
     {
         await using var host = await TraceProfHost.StartAsync(options => options.FlightRecorder.Enabled = false, configureApp: MapWorkload);
