@@ -95,18 +95,22 @@ public sealed partial class EventPipeCaptureSource : ICaptureSource
         }
     }
 
-    private async Task<EventPipeSession> StartSessionAsync(CaptureKind kind, CancellationToken cancellationToken)
-    {
-        var providers = CaptureProviders.For(kind);
-        var rundown = CaptureProviders.RequestRundown(kind);
+    private Task<EventPipeSession> StartSessionAsync(CaptureKind kind, CancellationToken cancellationToken) =>
+        StartSessionAsync(CaptureProviders.For(kind), CaptureProviders.RequestRundown(kind), _time, cancellationToken);
 
-        // Starting can block on a constrained machine; keep it off the caller's thread and bounded.
+    /// <summary>
+    /// Starts a session on this process, off the caller's thread and bounded by <see cref="StartTimeout"/>
+    /// (starting can block on a constrained machine); every way it can fail becomes a
+    /// <see cref="CaptureUnavailableException"/> that says why.
+    /// </summary>
+    internal static async Task<EventPipeSession> StartSessionAsync(IReadOnlyList<EventPipeProvider> providers, bool requestRundown, TimeProvider time, CancellationToken cancellationToken)
+    {
         var start = Task.Run(
-            () => new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, rundown, CaptureProviders.BufferMegabytes),
+            () => new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, requestRundown, CaptureProviders.BufferMegabytes),
             CancellationToken.None);
         try
         {
-            return await start.WaitAsync(StartTimeout, _time, cancellationToken).ConfigureAwait(false);
+            return await start.WaitAsync(StartTimeout, time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {

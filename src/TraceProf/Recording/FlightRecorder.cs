@@ -428,67 +428,56 @@ public sealed partial class FlightRecorder : IAsyncDisposable
     private async Task ReadRundownAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _rundowns);
+
         // The runtime provider with no keywords: the session exists only for the rundown its stop produces.
         var session = await StartSessionAsync([new EventPipeProvider(CaptureProviders.Runtime, EventLevel.Informational, 0)], requestRundown: true, cancellationToken).ConfigureAwait(false);
+        var handler = new RecordingHandler(ring: null, _methods, _methodsLock);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The reader owns the session: it disposes it once the stream has ended, never while the runtime still
+        // writes the rundown into it. Closing a session's stream under a stop in progress wedged the runtime's
+        // EventPipe in a test run (a spinning EventPipe thread, the diagnostics server no longer answering).
+        var read = new Thread(() =>
+        {
+            try
+            {
+                new NettraceReader(session.EventStream, "flight recorder rundown").Read(handler, CancellationToken.None);
+            }
+#pragma warning disable CA1031 // A thread's exception would end the process; a rundown that fails only leaves frames unnamed.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogRundownFailed(_logger, ex);
+            }
+            finally
+            {
+                session.Dispose();
+                done.TrySetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "TraceProf rundown",
+        };
+        read.Start();
+
+        // Stop is waited for in full (bounded) even when the caller gives up, so no stop is ever left half-done;
+        // a cancelled caller stops waiting for the names, the rundown completes on its own.
         try
         {
-            var handler = new RecordingHandler(ring: null, _methods, _methodsLock);
-            var read = new Thread(() =>
-            {
-                try
-                {
-                    new NettraceReader(session.EventStream, "flight recorder rundown").Read(handler, CancellationToken.None);
-                }
-#pragma warning disable CA1031 // A thread's exception would end the process; a rundown that fails only leaves frames unnamed.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    // The session is disposed under the reader when the host stops mid-rundown: not worth a log line.
-                    if (ex is not ObjectDisposedException)
-                    {
-                        LogRundownFailed(_logger, ex);
-                    }
-                }
-            })
-            {
-                IsBackground = true,
-                Name = "TraceProf rundown",
-            };
-            read.Start();
-            await Task.Run(session.Stop, CancellationToken.None).WaitAsync(EventPipeCaptureSource.StopTimeout, cancellationToken).ConfigureAwait(false);
-            await Task.Run(() => read.Join(EventPipeCaptureSource.StopTimeout), CancellationToken.None).ConfigureAwait(false);
+            await Task.Run(session.Stop, CancellationToken.None).WaitAsync(EventPipeCaptureSource.StopTimeout, CancellationToken.None).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex) when (ex is TimeoutException or IOException or ServerNotAvailableException)
         {
-            session.Dispose();
+            LogRundownFailed(_logger, ex);
+            return;
         }
+
+        await done.Task.WaitAsync(EventPipeCaptureSource.StopTimeout, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<EventPipeSession> StartSessionAsync(IReadOnlyList<EventPipeProvider> providers, bool requestRundown, CancellationToken cancellationToken)
-    {
-        var start = Task.Run(
-            () => new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, requestRundown, CaptureProviders.BufferMegabytes),
-            CancellationToken.None);
-        try
-        {
-            return await start.WaitAsync(EventPipeCaptureSource.StartTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException ex)
-        {
-            throw new CaptureUnavailableException($"Starting the flight recorder's EventPipe session took longer than {EventPipeCaptureSource.StartTimeout.TotalSeconds:0} s.", ex);
-        }
-        catch (ServerNotAvailableException ex)
-        {
-            throw new CaptureUnavailableException(
-                "The runtime's diagnostics channel is not available in this process, so the flight recorder cannot run. " +
-                "Is DOTNET_EnableDiagnostics=0 (or DOTNET_EnableDiagnostics_IPC=0) set?",
-                ex);
-        }
-        catch (DiagnosticsClientException ex)
-        {
-            throw new CaptureUnavailableException($"The runtime refused the flight recorder's EventPipe session: {ex.Message}", ex);
-        }
-    }
+    private static Task<EventPipeSession> StartSessionAsync(IReadOnlyList<EventPipeProvider> providers, bool requestRundown, CancellationToken cancellationToken) =>
+        EventPipeCaptureSource.StartSessionAsync(providers, requestRundown, TimeProvider.System, cancellationToken);
 
     [LoggerMessage(EventId = 40, EventName = "FlightRecorderStarted", Level = LogLevel.Information,
         Message = "Flight recorder started: window {WindowSeconds} s, cpu {Cpu}, contention {Contention}, sampler interval {IntervalMs} ms, {Methods} methods named by the start-up rundown")]

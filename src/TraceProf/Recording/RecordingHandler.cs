@@ -9,11 +9,8 @@ namespace TraceProf.Recording;
 /// <see cref="SampleRing"/>, method and module load events into the shared <see cref="MethodAddressTable"/>.
 /// A handler without a ring only reads names (the start-up rundown session).
 /// </summary>
-internal sealed class RecordingHandler : NettraceHandler
+internal sealed class RecordingHandler : ProfilingEventHandler
 {
-    private const string SampleProfilerProvider = "Microsoft-DotNETCore-SampleProfiler";
-    private const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
-    private const string RundownProvider = "Microsoft-Windows-DotNETRuntimeRundown";
     private const int ManagedSampleType = 2;
 
     // The stacks the writer sent since its last sequence point, by id. The writer's own cache bounds this; the cap
@@ -26,14 +23,12 @@ internal sealed class RecordingHandler : NettraceHandler
     private readonly SampleRing? _ring;
     private readonly MethodAddressTable _methods;
     private readonly Lock _methodsLock;
-    private readonly List<EventKind> _kinds = [];
     private readonly Dictionary<int, (int Offset, int Length)> _stackBytes = [];
     private readonly Dictionary<long, PendingWait> _waiting = [];
     private readonly Dictionary<string, int> _typeNameIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _typeIds;
     private byte[] _arena = new byte[64 * 1024];
     private int _arenaUsed;
-    private int _pointerSize = 8;
     private long _latest;
 
     public RecordingHandler(SampleRing? ring, MethodAddressTable methods, Lock methodsLock)
@@ -44,18 +39,6 @@ internal sealed class RecordingHandler : NettraceHandler
         _typeIds = _typeNameIds.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    private enum EventKind : byte
-    {
-        Other,
-        ThreadSample,
-        MethodLoad,
-        MethodUnload,
-        ModuleLoad,
-        ContentionStart,
-        ContentionStop,
-        AllocationSampled,
-    }
-
     /// <summary>Gets the newest event timestamp read (Stopwatch clock).</summary>
     public long LatestTimestamp => Volatile.Read(ref _latest);
 
@@ -64,43 +47,6 @@ internal sealed class RecordingHandler : NettraceHandler
 
     /// <summary>Gets the number of samples whose stack was not available (lost or over the cap).</summary>
     public long MissingStacks { get; private set; }
-
-    public override void OnTrace(NettraceHeader header)
-    {
-        if (header.PointerSize is not (4 or 8))
-        {
-            throw new InvalidDataException($"Unsupported pointer size {header.PointerSize}.");
-        }
-
-        _pointerSize = header.PointerSize;
-    }
-
-    public override void OnMetadata(NettraceMetadata metadata)
-    {
-        var kind = (metadata.ProviderName, metadata.EventId) switch
-        {
-            (SampleProfilerProvider, 0) => EventKind.ThreadSample,
-            (RuntimeProvider, 143) or (RundownProvider, 143 or 144) => EventKind.MethodLoad,
-            (RuntimeProvider, 144) => EventKind.MethodUnload,
-            (RuntimeProvider, 152) or (RundownProvider, 153 or 154) => EventKind.ModuleLoad,
-            (RuntimeProvider, 81) => EventKind.ContentionStart,
-            (RuntimeProvider, 91) => EventKind.ContentionStop,
-            (RuntimeProvider, 303) => EventKind.AllocationSampled,
-            _ => EventKind.Other,
-        };
-        var id = metadata.MetadataId;
-        if (id < 0)
-        {
-            throw new InvalidDataException($"Negative metadata id {id}.");
-        }
-
-        while (_kinds.Count <= id)
-        {
-            _kinds.Add(EventKind.Other);
-        }
-
-        _kinds[id] = kind;
-    }
 
     public override void OnStack(int stackId, ReadOnlySpan<byte> addresses)
     {
@@ -144,40 +90,40 @@ internal sealed class RecordingHandler : NettraceHandler
             Volatile.Write(ref _latest, header.Timestamp);
         }
 
-        var kind = (uint)header.MetadataId < (uint)_kinds.Count ? _kinds[header.MetadataId] : EventKind.Other;
+        var kind = KindOf(header.MetadataId);
         switch (kind)
         {
-            case EventKind.ThreadSample when _ring is not null:
+            case ProfilingEvent.ThreadSample when _ring is not null:
                 OnSample(in header, payload);
                 break;
-            case EventKind.MethodLoad:
+            case ProfilingEvent.MethodLoad:
                 lock (_methodsLock)
                 {
                     _methods.AddMethod(payload);
                 }
 
                 break;
-            case EventKind.MethodUnload:
+            case ProfilingEvent.MethodUnload:
                 lock (_methodsLock)
                 {
                     _methods.RemoveMethod(payload);
                 }
 
                 break;
-            case EventKind.ModuleLoad:
+            case ProfilingEvent.ModuleLoad:
                 lock (_methodsLock)
                 {
                     _methods.AddModule(payload);
                 }
 
                 break;
-            case EventKind.ContentionStart when _ring is not null:
+            case ProfilingEvent.ContentionStart when _ring is not null:
                 OnContentionStart(in header);
                 break;
-            case EventKind.ContentionStop when _ring is not null:
+            case ProfilingEvent.ContentionStop when _ring is not null:
                 OnContentionStop(in header, payload);
                 break;
-            case EventKind.AllocationSampled when _ring is not null:
+            case ProfilingEvent.AllocationSampled when _ring is not null:
                 OnAllocation(in header, payload);
                 break;
             default:
@@ -232,7 +178,7 @@ internal sealed class RecordingHandler : NettraceHandler
         lock (_ring!.Gate)
         {
             var segment = _ring.Current(header.Timestamp, out _);
-            var stack = wait.Length > 0 ? segment.Stacks.Intern(wait.Stack.AsSpan(0, wait.Length), _pointerSize) : segment.Stacks.Empty;
+            var stack = wait.Length > 0 ? segment.Stacks.Intern(wait.Stack.AsSpan(0, wait.Length), PointerSize) : segment.Stacks.Empty;
             segment.AddContention(wait.StartTime, (int)header.ThreadId, stack, Math.Max(0, delayNs));
             _ring.Added();
         }
@@ -242,16 +188,16 @@ internal sealed class RecordingHandler : NettraceHandler
     {
         // AllocationSampled (.NET 10): AllocationKind (4 bytes), CLR instance (2), TypeID (pointer), TypeName
         // (NUL-terminated UTF-16), Address (pointer), ObjectSize (8), SampledByteOffset (8).
-        var offset = 6 + _pointerSize;
+        var offset = 6 + PointerSize;
         var chars = MemoryMarshal.Cast<byte, char>(payload[offset..][..((payload.Length - offset) & ~1)]);
         var length = chars.IndexOf('\0');
-        if (length < 0 || offset + ((length + 1) * 2) + _pointerSize + 8 > payload.Length)
+        if (length < 0 || offset + ((length + 1) * 2) + PointerSize + 8 > payload.Length)
         {
             return;
         }
 
         var name = chars[..length];
-        var size = (long)BinaryPrimitives.ReadUInt64LittleEndian(payload[(offset + ((length + 1) * 2) + _pointerSize)..]);
+        var size = (long)BinaryPrimitives.ReadUInt64LittleEndian(payload[(offset + ((length + 1) * 2) + PointerSize)..]);
         lock (_ring!.Gate)
         {
             if (!_typeIds.TryGetValue(name, out var type))
@@ -285,7 +231,7 @@ internal sealed class RecordingHandler : NettraceHandler
         {
             if (_stackBytes.TryGetValue(stackId, out var slice))
             {
-                index = segment.Stacks.Intern(_arena.AsSpan(slice.Offset, slice.Length), _pointerSize);
+                index = segment.Stacks.Intern(_arena.AsSpan(slice.Offset, slice.Length), PointerSize);
             }
             else
             {

@@ -50,6 +50,9 @@ public sealed class TraceProfHost : IAsyncDisposable
         {
             options.Storage.Path = storagePath;
             options.ApiKeyHashes.Add(ApiKeyHash);
+
+            // Every host would otherwise open its own recorder session; the flight recorder's tests turn it on.
+            options.FlightRecorder.Enabled = false;
             configure?.Invoke(options);
         });
         configureBuilder?.Invoke(builder);

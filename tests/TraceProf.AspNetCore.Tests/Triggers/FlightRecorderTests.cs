@@ -23,6 +23,25 @@ public sealed class FlightRecorderTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
+    private static void Recording(TraceProfOptions options) => options.FlightRecorder.Enabled = true;
+
+    [Fact]
+    public async Task FlightRecorder_Running_OnDemandCaptureStillWorksAndSeesTheSameMethods()
+    {
+        await using var host = await TraceProfHost.StartAsync(Recording, configureApp: MapWorkload);
+        await WaitUntilRecordingAsync(host.Client);
+
+        using var hot = new HotLoop();
+        using var capture = await host.Client.SendAsync(Requests.Get("/debug/profile?seconds=2", "admin"));
+        Assert.Equal(HttpStatusCode.OK, capture.StatusCode);
+        var profile = CpuProfileEndpointTests.Decode(await capture.Content.ReadAsByteArrayAsync());
+        Assert.Contains(Samples(profile), s => s.Frames.Any(f => f.Contains(HotLoop.MethodName, StringComparison.Ordinal)));
+
+        var failed = await SendAsync(host.Client, "/fail?ms=100");
+        var row = await WaitForSnapshotAsync(host.Client, failed.TraceId, "cpu");
+        Assert.Equal("status:503", row.GetProperty("trigger").GetString());
+    }
+
     [SkippableFact]
     public async Task FlightRecorder_SampleAppFailingOrder_SavesStatusSnapshotWithHotMethodUnderItsTrace()
     {
@@ -113,6 +132,7 @@ public sealed class FlightRecorderTests
         await using var host = await TraceProfHost.StartAsync(
             options =>
             {
+                options.FlightRecorder.Enabled = true;
                 options.FlightRecorder.SlowRequestMilliseconds = 300;
                 options.FlightRecorder.SlowRoutes["/exempt"] = 0;
             },
@@ -139,7 +159,7 @@ public sealed class FlightRecorderTests
     [Fact]
     public async Task FlightRecorder_FailedRequestThatWaitedAndAllocated_AlsoSavesContentionAndAllocationSnapshots()
     {
-        await using var host = await TraceProfHost.StartAsync(options => options.FlightRecorder.Kinds = "cpu,contention,allocations", configureApp: MapWorkload);
+        await using var host = await TraceProfHost.StartAsync(options => (options.FlightRecorder.Enabled, options.FlightRecorder.Kinds) = (true, "cpu,contention,allocations"), configureApp: MapWorkload);
         await WaitUntilRecordingAsync(host.Client);
 
         var failed = await SendAsync(host.Client, "/locked-and-allocating");
@@ -164,7 +184,7 @@ public sealed class FlightRecorderTests
     [Fact]
     public async Task FlightRecorder_UnhandledException_SavesExceptionSnapshot()
     {
-        await using var host = await TraceProfHost.StartAsync(configureApp: MapWorkload);
+        await using var host = await TraceProfHost.StartAsync(Recording, configureApp: MapWorkload);
         await WaitUntilRecordingAsync(host.Client);
 
         var thrown = await SendAsync(host.Client, "/throw");
@@ -203,7 +223,7 @@ public sealed class FlightRecorderTests
         listener.Start();
 
         await using var host = await TraceProfHost.StartAsync(
-            options => options.FlightRecorder.MaxSamples = MaxSamples,
+            options => (options.FlightRecorder.Enabled, options.FlightRecorder.MaxSamples) = (true, MaxSamples),
             configureBuilder: builder => builder.Services.AddSingleton<TimeProvider>(time),
             configureApp: MapWorkload);
         await WaitUntilRecordingAsync(host.Client);
@@ -246,6 +266,7 @@ public sealed class FlightRecorderTests
     {
         var exported = new List<Activity>();
         await using var host = await TraceProfHost.StartAsync(
+            Recording,
             configureBuilder: builder => builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddInMemoryExporter(exported)),
             configureApp: MapWorkload);
         await WaitUntilRecordingAsync(host.Client);
@@ -279,12 +300,12 @@ public sealed class FlightRecorderTests
         // the test process, so getting past the loop is the assertion.
         for (var i = 0; i < 5; i++)
         {
-            var host = await TraceProfHost.StartAsync();
+            var host = await TraceProfHost.StartAsync(Recording);
             await Task.Delay(i * 40);
             await host.DisposeAsync();
         }
 
-        await using var last = await TraceProfHost.StartAsync(configureApp: MapWorkload);
+        await using var last = await TraceProfHost.StartAsync(Recording, configureApp: MapWorkload);
         await WaitUntilRecordingAsync(last.Client);
         var failed = await SendAsync(last.Client, "/fail?ms=1");
         await WaitForSnapshotAsync(last.Client, failed.TraceId, "cpu");

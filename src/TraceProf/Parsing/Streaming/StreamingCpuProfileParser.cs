@@ -9,30 +9,17 @@ namespace TraceProf.Parsing.Streaming;
 /// rundown events. Memory follows the variety of stacks, not the number of events. Gives the same profile as
 /// <see cref="CpuProfileParser"/> over <see cref="TraceLogReader"/>.
 /// </summary>
-internal sealed class StreamingCpuProfileParser : NettraceHandler
+internal sealed class StreamingCpuProfileParser : ProfilingEventHandler
 {
-    private const string SampleProfilerProvider = "Microsoft-DotNETCore-SampleProfiler";
-    private const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
-    private const string RundownProvider = "Microsoft-Windows-DotNETRuntimeRundown";
     private const int ManagedSampleType = 2;
 
     private readonly ParseOptions _options;
-    private readonly List<EventKind> _kinds = [];
     private readonly MethodAddressTable _methods = new();
     private readonly Dictionary<int, int> _stackIds = [];
     private readonly CpuSampleAggregator _samples = new();
-    private int _pointerSize = 8;
     private long _lastTimestamp;
 
     private StreamingCpuProfileParser(ParseOptions options) => _options = options;
-
-    private enum EventKind : byte
-    {
-        Other,
-        ThreadSample,
-        MethodLoad,
-        ModuleLoad,
-    }
 
     /// <summary>Parses a CPU capture.</summary>
     /// <exception cref="InvalidDataException">The file is not a readable nettrace capture.</exception>
@@ -60,57 +47,24 @@ internal sealed class StreamingCpuProfileParser : NettraceHandler
         return parser.Build(header, cancellationToken);
     }
 
-    public override void OnTrace(NettraceHeader header)
-    {
-        if (header.PointerSize is not (4 or 8))
-        {
-            throw new InvalidDataException($"Unsupported pointer size {header.PointerSize}.");
-        }
-
-        _pointerSize = header.PointerSize;
-    }
-
-    public override void OnMetadata(NettraceMetadata metadata)
-    {
-        var kind = (metadata.ProviderName, metadata.EventId) switch
-        {
-            (SampleProfilerProvider, 0) => EventKind.ThreadSample,
-            (RuntimeProvider, 143) or (RundownProvider, 143 or 144) => EventKind.MethodLoad,
-            (RuntimeProvider, 152) or (RundownProvider, 153 or 154) => EventKind.ModuleLoad,
-            _ => EventKind.Other,
-        };
-        var id = metadata.MetadataId;
-        if (id < 0)
-        {
-            throw new InvalidDataException($"Negative metadata id {id}.");
-        }
-
-        while (_kinds.Count <= id)
-        {
-            _kinds.Add(EventKind.Other);
-        }
-
-        _kinds[id] = kind;
-    }
-
     public override void OnStack(int stackId, ReadOnlySpan<byte> addresses) =>
-        _stackIds[stackId] = _samples.Stacks.Intern(addresses, _pointerSize);
+        _stackIds[stackId] = _samples.Stacks.Intern(addresses, PointerSize);
 
     public override void OnSequencePoint() => _stackIds.Clear();
 
     public override void OnEvent(in NettraceEvent header, ReadOnlySpan<byte> payload)
     {
         _lastTimestamp = Math.Max(_lastTimestamp, header.Timestamp);
-        var kind = (uint)header.MetadataId < (uint)_kinds.Count ? _kinds[header.MetadataId] : EventKind.Other;
+        var kind = KindOf(header.MetadataId);
         switch (kind)
         {
-            case EventKind.ThreadSample:
+            case ProfilingEvent.ThreadSample:
                 OnSample(in header, payload);
                 break;
-            case EventKind.MethodLoad:
+            case ProfilingEvent.MethodLoad:
                 _methods.AddMethod(payload);
                 break;
-            case EventKind.ModuleLoad:
+            case ProfilingEvent.ModuleLoad:
                 _methods.AddModule(payload);
                 break;
             default:
