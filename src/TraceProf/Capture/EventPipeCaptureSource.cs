@@ -17,6 +17,9 @@ public sealed partial class EventPipeCaptureSource : ICaptureSource
     /// <summary>How long stopping (including rundown) and draining the stream may take.</summary>
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
+    // Starts and stops of EventPipe sessions in this process, one at a time (see StopSession).
+    private static readonly Lock SessionGate = new();
+
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -106,7 +109,13 @@ public sealed partial class EventPipeCaptureSource : ICaptureSource
     internal static async Task<EventPipeSession> StartSessionAsync(IReadOnlyList<EventPipeProvider> providers, bool requestRundown, TimeProvider time, CancellationToken cancellationToken)
     {
         var start = Task.Run(
-            () => new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, requestRundown, CaptureProviders.BufferMegabytes),
+            () =>
+            {
+                lock (SessionGate)
+                {
+                    return new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, requestRundown, CaptureProviders.BufferMegabytes);
+                }
+            },
             CancellationToken.None);
         try
         {
@@ -135,22 +144,58 @@ public sealed partial class EventPipeCaptureSource : ICaptureSource
         }
     }
 
+    /// <summary>
+    /// Stops a session; like every start, one at a time in this process. Sessions starting and stopping at the
+    /// same moment (a flight recorder's rundown, captures, hosts starting and stopping in one test process) wedged
+    /// the runtime's EventPipe twice in test runs: every later session start waited forever for an answer.
+    /// </summary>
+    internal static void StopSession(EventPipeSession session)
+    {
+        lock (SessionGate)
+        {
+            session.Stop();
+        }
+    }
+
     private static void DisposeWhenStarted(Task<EventPipeSession> start) =>
         start.ContinueWith(
             static t =>
             {
                 if (t.IsCompletedSuccessfully)
                 {
+                    // A session whose caller gave up while it started: the runtime answers Stop only once the
+                    // session's stream has been read to its end, and its diagnostics server answers nothing else
+                    // meanwhile, so the stream is drained into nothing while stopping. Without this, a host stopped
+                    // during its start wedged every later session of the process.
+                    var session = t.Result;
+                    var drain = new Thread(() =>
+                    {
+                        try
+                        {
+                            session.EventStream.CopyTo(Stream.Null);
+                        }
+#pragma warning disable CA1031 // An exception escaping a thread would end the process; the stream ends with the session either way.
+                        catch (Exception)
+#pragma warning restore CA1031
+                        {
+                        }
+                    })
+                    {
+                        IsBackground = true,
+                        Name = "TraceProf EventPipe discard",
+                    };
+                    drain.Start();
                     try
                     {
-                        t.Result.Stop();
+                        StopSession(session);
                     }
                     catch (Exception ex) when (ex is IOException or ObjectDisposedException or ServerNotAvailableException or TimeoutException)
                     {
-                        // Stopping a session nobody reads may fail; disposing below ends it regardless.
+                        // Disposing below ends it regardless.
                     }
 
-                    t.Result.Dispose();
+                    drain.Join(StopTimeout);
+                    session.Dispose();
                 }
             },
             CancellationToken.None,
@@ -161,7 +206,7 @@ public sealed partial class EventPipeCaptureSource : ICaptureSource
     {
         try
         {
-            await Task.Run(session.Stop, CancellationToken.None).WaitAsync(StopTimeout, _time).ConfigureAwait(false);
+            await Task.Run(() => StopSession(session), CancellationToken.None).WaitAsync(StopTimeout, _time).ConfigureAwait(false);
             await drained.WaitAsync(StopTimeout, _time).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or IOException or ServerNotAvailableException)

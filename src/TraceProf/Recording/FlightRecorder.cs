@@ -373,7 +373,7 @@ public sealed partial class FlightRecorder : IAsyncDisposable
         {
             try
             {
-                await Task.Run(session.Stop).WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
+                await Task.Run(() => EventPipeCaptureSource.StopSession(session)).WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
                 if (_reader is not null)
                 {
                     await _readerDone.Task.WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
@@ -465,7 +465,7 @@ public sealed partial class FlightRecorder : IAsyncDisposable
         // a cancelled caller stops waiting for the names, the rundown completes on its own.
         try
         {
-            await Task.Run(session.Stop, CancellationToken.None).WaitAsync(EventPipeCaptureSource.StopTimeout, CancellationToken.None).ConfigureAwait(false);
+            await Task.Run(() => EventPipeCaptureSource.StopSession(session), CancellationToken.None).WaitAsync(EventPipeCaptureSource.StopTimeout, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or IOException or ServerNotAvailableException)
         {
