@@ -23,11 +23,11 @@ internal sealed partial class FlightRecorderService : BackgroundService
     // its buffers about every 100 ms); past this it cuts with what it has.
     private static readonly TimeSpan MaxWaitForEvents = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan DropReportInterval = TimeSpan.FromMinutes(1);
-    private static readonly Meter RecorderMeter = new("TraceProf");
-    private static readonly Histogram<double> SaveDelay = RecorderMeter.CreateHistogram<double>(
+    private static readonly Histogram<double> SaveDelay = RequestTriggers.Meter.CreateHistogram<double>(
         "traceprof.flight_recorder.snapshot.delay", unit: "ms", description: "Time from a triggering request's end until its snapshot is stored.");
 
     private readonly TraceProfOptions _options;
+    private readonly TimeProvider _time;
     private readonly RequestTriggers _triggers;
     private readonly CaptureCoordinator _coordinator;
     private readonly ILogger _logger;
@@ -35,8 +35,9 @@ internal sealed partial class FlightRecorderService : BackgroundService
     private readonly TaskCompletionSource<FlightRecorder?> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _saved;
 
-    public FlightRecorderService(IOptions<TraceProfOptions> options, RequestTriggers triggers, CaptureCoordinator coordinator, ILoggerFactory loggers)
+    public FlightRecorderService(IOptions<TraceProfOptions> options, RequestTriggers triggers, CaptureCoordinator coordinator, TimeProvider time, ILoggerFactory loggers)
     {
+        _time = time;
         _options = options.Value;
         _triggers = triggers;
         _coordinator = coordinator;
@@ -153,7 +154,7 @@ internal sealed partial class FlightRecorderService : BackgroundService
         {
             if (profile is not null)
             {
-                var stored = await StoreAsync(request, SnapshotIds.NewId(TimeProvider.System), kind, profile, stoppingToken).ConfigureAwait(false);
+                var stored = await StoreAsync(request, SnapshotIds.NewId(_time), kind, profile, stoppingToken).ConfigureAwait(false);
                 savedId ??= stored?.Id;
             }
         }

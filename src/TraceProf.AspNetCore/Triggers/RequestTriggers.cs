@@ -24,8 +24,10 @@ internal sealed class RequestTriggers
 
     private const int QueueCapacity = 64;
 
-    private static readonly Meter TriggerMeter = new("TraceProf");
-    private static readonly Counter<long> Dropped = TriggerMeter.CreateCounter<long>(
+    /// <summary>The meter of the flight recorder's instruments in this package (named like the engine's).</summary>
+    internal static readonly Meter Meter = new("TraceProf");
+
+    private static readonly Counter<long> Dropped = Meter.CreateCounter<long>(
         "traceprof.flight_recorder.snapshots.dropped", unit: "{snapshot}",
         description: "Triggered snapshots not saved, by reason: rate_limited, duplicate_trace, queue_full, recorder_off.");
 

@@ -27,6 +27,8 @@ internal sealed class RecordingHandler : ProfilingEventHandler
     private readonly Dictionary<long, PendingWait> _waiting = [];
     private readonly Dictionary<string, int> _typeNameIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _typeIds;
+    private readonly Dictionary<int, int> _interned = [];
+    private SampleSegment? _internedIn;
     private byte[] _arena = new byte[64 * 1024];
     private int _arenaUsed;
     private long _latest;
@@ -67,19 +69,10 @@ internal sealed class RecordingHandler : ProfilingEventHandler
 
     public override void OnSequencePoint()
     {
+        // Ids are given anew after a sequence point: forget the stacks and where they were interned.
         _stackBytes.Clear();
         _arenaUsed = 0;
-        if (_ring is not null)
-        {
-            lock (_ring.Gate)
-            {
-                // Ids are given anew after a sequence point; the current segment must not map them to old stacks.
-                foreach (var segment in _ring.Overlapping(long.MinValue, long.MaxValue))
-                {
-                    segment.StackIds.Clear();
-                }
-            }
-        }
+        _interned.Clear();
     }
 
     public override void OnEvent(in NettraceEvent header, ReadOnlySpan<byte> payload)
@@ -226,7 +219,14 @@ internal sealed class RecordingHandler : ProfilingEventHandler
             return segment.Stacks.Empty;
         }
 
-        ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(segment.StackIds, stackId, out var known);
+        // The writer's stack ids → their index in the segment being written; a new segment starts a new cache.
+        if (!ReferenceEquals(segment, _internedIn))
+        {
+            _interned.Clear();
+            _internedIn = segment;
+        }
+
+        ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(_interned, stackId, out var known);
         if (!known)
         {
             if (_stackBytes.TryGetValue(stackId, out var slice))

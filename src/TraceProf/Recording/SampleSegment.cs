@@ -26,9 +26,6 @@ internal sealed class SampleSegment
 
     public RawStacks Stacks { get; } = new();
 
-    /// <summary>Gets the cache of the writer's stack ids interned here; forgotten at each sequence point.</summary>
-    public Dictionary<int, int> StackIds { get; } = [];
-
     public long FirstTimestamp { get; }
 
     public long LastTimestamp { get; private set; }
