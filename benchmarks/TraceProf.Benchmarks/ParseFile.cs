@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using TraceProf.Capture;
 using TraceProf.Encoding;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 
 namespace TraceProf.Benchmarks;
 

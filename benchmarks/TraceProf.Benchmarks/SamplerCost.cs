@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using TraceProf.Capture;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 
 namespace TraceProf.Benchmarks;
 

@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using TraceProf.Capture;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 
 namespace TraceProf.Benchmarks;
 

@@ -4,15 +4,16 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using TraceProf;
-using TraceProf.AspNetCore;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
 using TraceProf.AspNetCore.Ui;
+using TraceProf.AspNetCore;
 using TraceProf.Attribution;
 using TraceProf.Capture;
+using TraceProf.Pipeline;
 using TraceProf.Storage;
+using TraceProf;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -91,7 +92,8 @@ public static class TraceProfServiceCollectionExtensions
                     ServiceInstanceId = ServiceIdentity.InstanceId(sp),
                 },
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILogger<CaptureCoordinator>>());
+                sp.GetService<ILogger<CaptureCoordinator>>(),
+                sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         });
         services.AddTransient<IStartupFilter, TraceProfStartupFilter>();
 

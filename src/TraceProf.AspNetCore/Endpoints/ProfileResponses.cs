@@ -13,15 +13,27 @@ internal static class ProfileResponses
     public const string TraceIdHeader = "X-TraceProf-Trace-Id";
     public const string SnapshotStatusHeader = "X-TraceProf-Snapshot-Status";
 
-    /// <summary>Answers with the snapshot; <paramref name="profile"/> saves decoding the stored pprof when the caller has it.</summary>
+    /// <summary>
+    /// Answers with the snapshot; <paramref name="profile"/> saves decoding the stored pprof when the caller has it,
+    /// and <paramref name="pprof"/> (the bytes a capture just stored) is streamed as it is instead of encoding again.
+    /// </summary>
     public static async Task WriteAsync(
         HttpContext context,
         ISnapshotStore store,
         SnapshotInfo snapshot,
         ProfileFormat format,
         Profile? profile,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        ReadOnlyMemory<byte> pprof = default)
     {
+        if (format == ProfileFormat.Pprof && !pprof.IsEmpty)
+        {
+            SetHeaders(context.Response, snapshot, ProfileFormats.ContentType(format), ProfileFormats.FileExtension(format));
+            context.Response.ContentLength = pprof.Length;
+            await context.Response.Body.WriteAsync(pprof, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         // A profile in hand (fresh from a capture, or filtered to one trace) is encoded; otherwise the stored
         // artifact is streamed or decoded.
         Stream? stored = null;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,10 +10,12 @@ using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
 using TraceProf.AspNetCore.Ui;
+using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Encoding;
-using TraceProf.Attribution;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using TraceProf.Storage;
 
@@ -187,7 +189,7 @@ internal sealed class TraceProfEndpoints
                 return;
             }
 
-            await ProfileResponses.WriteAsync(context, _store, outcome.Snapshot, format, outcome.Profile, context.RequestAborted).ConfigureAwait(false);
+            await ProfileResponses.WriteAsync(context, _store, outcome.Snapshot, format, outcome.Profile, context.RequestAborted, outcome.Pprof).ConfigureAwait(false);
         }
     }
 

@@ -1,10 +1,12 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceProf.Capture;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using TraceProf.Recording;
 using TraceProf.Storage;
@@ -74,7 +76,7 @@ internal sealed partial class FlightRecorderService : BackgroundService
             LogDefaultSamplingRate(_logger);
         }
 
-        var recorder = new FlightRecorder(recorderOptions, _recorderLogger);
+        var recorder = new FlightRecorder(recorderOptions, _recorderLogger, _time);
         await using (recorder.ConfigureAwait(false))
         {
             try

@@ -6,7 +6,7 @@ namespace TraceProf.Attribution;
 /// What a web framework knows about the request behind a local root <see cref="Activity"/>: method and route.
 /// Attached as a custom property (not a tag, so exporters never see it) and read when samples are labelled.
 /// </summary>
-public sealed class RequestDescription
+internal sealed class RequestDescription
 {
     /// <summary>The custom-property name on the request's root activity.</summary>
     public const string PropertyName = "traceprof.request";

@@ -1,7 +1,7 @@
 namespace TraceProf.Attribution;
 
 /// <summary>The label keys TraceProf puts on samples itself; apps cannot use them.</summary>
-public static class SpanLabels
+internal static class SpanLabels
 {
     /// <summary>The W3C trace id of the request the thread was working for.</summary>
     public const string TraceId = "trace_id";

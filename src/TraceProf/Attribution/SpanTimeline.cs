@@ -6,7 +6,7 @@ namespace TraceProf.Attribution;
 /// A frozen, per-thread timeline of "what was this thread working for": (OS thread, timestamp) → labels.
 /// Samples join it on the same clock EventPipe uses (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).
 /// </summary>
-public sealed class SpanTimeline
+internal sealed class SpanTimeline
 {
     private readonly Dictionary<int, (long[] Times, ProfileLabel[]?[] Labels)> _threads;
 

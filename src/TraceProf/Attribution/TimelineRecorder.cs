@@ -13,7 +13,7 @@ namespace TraceProf.Attribution;
 /// Idle cost: none for activities (the handler is subscribed only while recording), one volatile read for app
 /// label changes. While recording: a few tenths of a microsecond per context switch.
 /// </remarks>
-public static class TimelineRecorder
+internal static class TimelineRecorder
 {
     /// <summary>Entries kept per thread; older entries are overwritten and the loss is reported.</summary>
     public const int EntriesPerThread = 32 * 1024;

@@ -5,4 +5,4 @@ namespace TraceProf.Capture;
 /// <param name="Duration">How long it recorded.</param>
 /// <param name="Bytes">Size of the <c>.nettrace</c> file.</param>
 /// <param name="NettracePath">Where the file is.</param>
-public sealed record CaptureResult(DateTimeOffset StartedAt, TimeSpan Duration, long Bytes, string NettracePath);
+internal sealed record CaptureResult(DateTimeOffset StartedAt, TimeSpan Duration, long Bytes, string NettracePath);

@@ -1,7 +1,7 @@
 namespace TraceProf.Capture;
 
 /// <summary>EventPipe cannot be used in this process right now; the message says why and what to do.</summary>
-public sealed class CaptureUnavailableException : Exception
+internal sealed class CaptureUnavailableException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public CaptureUnavailableException()

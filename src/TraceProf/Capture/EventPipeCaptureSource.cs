@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using TraceProf.Kinds;
 
 namespace TraceProf.Capture;
 
@@ -9,7 +10,7 @@ namespace TraceProf.Capture;
 /// Captures this very process through its own diagnostics IPC channel
 /// (<see cref="DiagnosticsClient"/> on <see cref="Environment.ProcessId"/>).
 /// </summary>
-public sealed partial class EventPipeCaptureSource : ICaptureSource
+internal sealed partial class EventPipeCaptureSource : ICaptureSource
 {
     /// <summary>How long starting a session may take before the capture is refused.</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
@@ -99,7 +100,7 @@ public sealed partial class EventPipeCaptureSource : ICaptureSource
     }
 
     private Task<EventPipeSession> StartSessionAsync(CaptureKind kind, CancellationToken cancellationToken) =>
-        StartSessionAsync(CaptureProviders.For(kind), CaptureProviders.RequestRundown(kind), _time, cancellationToken);
+        StartSessionAsync(KindProviders.For(kind), KindProviders.RequestRundown(kind), _time, cancellationToken);
 
     /// <summary>
     /// Starts a session on this process, off the caller's thread and bounded by <see cref="StartTimeout"/>
@@ -113,7 +114,7 @@ public sealed partial class EventPipeCaptureSource : ICaptureSource
             {
                 lock (SessionGate)
                 {
-                    return new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, requestRundown, CaptureProviders.BufferMegabytes);
+                    return new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, requestRundown, KindProviders.BufferMegabytes);
                 }
             },
             CancellationToken.None);

@@ -1,7 +1,9 @@
+using TraceProf.Kinds;
+
 namespace TraceProf.Capture;
 
 /// <summary>Records an EventPipe capture of this process into a <c>.nettrace</c> file.</summary>
-public interface ICaptureSource
+internal interface ICaptureSource
 {
     /// <summary>
     /// Captures for <paramref name="duration"/>. On cancellation the session stops promptly, the partial file is

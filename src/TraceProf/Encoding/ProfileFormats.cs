@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace TraceProf.Encoding;
 
 /// <summary>Names, media types and file extensions of <see cref="ProfileFormat"/> values.</summary>
-public static class ProfileFormats
+internal static class ProfileFormats
 {
     /// <summary>The names accepted in <c>format=</c>, in documentation order.</summary>
     public static IReadOnlyList<string> Names { get; } = ["pprof", "speedscope", "folded", "nettrace"];

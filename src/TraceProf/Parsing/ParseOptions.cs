@@ -2,11 +2,11 @@ using TraceProf.Profiles;
 
 namespace TraceProf.Parsing;
 
-/// <summary>How <see cref="ProfileParser"/> turns a capture into a profile.</summary>
+/// <summary>How <c>Pipeline.ProfileParser</c> turns a capture into a profile.</summary>
 public sealed class ParseOptions
 {
     /// <summary>The runtime's default interval between sampler ticks: 1 ms.</summary>
-    public static readonly TimeSpan DefaultSamplingInterval = TimeSpan.FromMilliseconds(1);
+    internal static readonly TimeSpan DefaultSamplingInterval = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Gets the folder for intermediate files (TraceEvent's <c>.etlx</c>). Default value: the system temp folder.</summary>
     public string TempDirectory { get; init; } = Path.GetTempPath();
@@ -21,14 +21,8 @@ public sealed class ParseOptions
     public TimeSpan SamplingInterval { get; init; } = SamplingIntervalOfThisProcess();
 
     /// <summary>
-    /// Gets the span timeline recorded during the capture; each sample gets the labels of the span its thread
-    /// worked for at that moment. Default value: none (samples carry no span labels).
-    /// </summary>
-    public Attribution.SpanTimeline? Timeline { get; init; }
-
-    /// <summary>
     /// Gets a lookup of thread names by OS thread id, used by the thread-stacks profile. Default value: none
-    /// (names are unknown); live captures of this process pass <see cref="ThreadNames.OfThisProcess"/>.
+    /// (names are unknown); live captures of this process pass the names read from <c>/proc/self/task</c>.
     /// </summary>
     public Func<int, string?>? ThreadName { get; init; }
 
@@ -39,13 +33,13 @@ public sealed class ParseOptions
     /// the runtime sample flat out, so they count as the 1 ms default.
     /// </summary>
     /// <returns>The interval.</returns>
-    public static TimeSpan SamplingIntervalOfThisProcess() =>
+    internal static TimeSpan SamplingIntervalOfThisProcess() =>
         SamplingIntervalFromEnvironmentValue(Environment.GetEnvironmentVariable("DOTNET_EventPipeThreadSamplingRate"));
 
     /// <summary>Interprets a <c>DOTNET_EventPipeThreadSamplingRate</c> value; see <see cref="SamplingIntervalOfThisProcess"/>.</summary>
     /// <param name="value">The environment variable's value, or null.</param>
     /// <returns>The nominal interval.</returns>
-    public static TimeSpan SamplingIntervalFromEnvironmentValue(string? value)
+    internal static TimeSpan SamplingIntervalFromEnvironmentValue(string? value)
     {
         var trimmed = value?.Trim();
         if (trimmed is not null && trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase))

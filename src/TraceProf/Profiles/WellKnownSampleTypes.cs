@@ -1,7 +1,7 @@
 namespace TraceProf.Profiles;
 
 /// <summary>The sample types TraceProf writes, named as Go's pprof names them so existing tools understand them.</summary>
-public static class WellKnownSampleTypes
+internal static class WellKnownSampleTypes
 {
     /// <summary><c>samples/count</c>: how many sampler ticks landed on the stack.</summary>
     public static readonly SampleType Samples = new("samples", "count");

@@ -1,7 +1,7 @@
 namespace TraceProf.Recording;
 
 /// <summary>What the flight recorder keeps, and how much of it at most.</summary>
-public sealed class FlightRecorderOptions
+internal sealed class FlightRecorderOptions
 {
     /// <summary>Default value of <see cref="Window"/>: 30 seconds.</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromSeconds(30);

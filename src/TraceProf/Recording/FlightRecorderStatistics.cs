@@ -10,7 +10,7 @@ namespace TraceProf.Recording;
 /// <param name="EventsRead">Events read from the session since the start.</param>
 /// <param name="RetainedFrom">The oldest retained sample's timestamp (Stopwatch clock), or 0.</param>
 /// <param name="LatestTimestamp">The newest event's timestamp (Stopwatch clock), or 0.</param>
-public sealed record FlightRecorderStatistics(
+internal sealed record FlightRecorderStatistics(
     long RetainedSamples,
     long RetainedContentions,
     long RetainedStacks,

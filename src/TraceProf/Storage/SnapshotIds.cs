@@ -7,7 +7,7 @@ namespace TraceProf.Storage;
 /// A snapshot id becomes part of a file name, so anything that is not exactly 32 lower-case hex digits is
 /// refused before it reaches the file system or SQL.
 /// </remarks>
-public static class SnapshotIds
+internal static class SnapshotIds
 {
     /// <summary>The length of a snapshot id.</summary>
     public const int Length = 32;

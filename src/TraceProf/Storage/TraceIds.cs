@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace TraceProf.Storage;
 
 /// <summary>Checks W3C trace context ids as they arrive in text (query strings, stored rows).</summary>
-public static class TraceIds
+internal static class TraceIds
 {
     /// <summary>The length of a trace id.</summary>
     public const int TraceIdLength = 32;

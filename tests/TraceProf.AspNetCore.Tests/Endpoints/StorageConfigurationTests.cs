@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using TraceProf.AspNetCore.Tests.Infrastructure;
+using TraceProf.Pipeline;
 
 namespace TraceProf.AspNetCore.Tests.Endpoints;
 

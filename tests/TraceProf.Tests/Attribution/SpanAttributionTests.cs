@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using TraceProf.Attribution;
 using TraceProf.Capture;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using Xunit.Abstractions;
 
@@ -30,7 +32,7 @@ public sealed class SpanAttributionTests(ITestOutputHelper output)
             await stop.CancelAsync();
             await Task.WhenAll(a, b);
             var timeline = TimelineRecorder.Snapshot(from, Stopwatch.GetTimestamp());
-            profile = ProfileParser.Parse(CaptureKind.Cpu, result.NettracePath, new ParseOptions { TempDirectory = folder.Path, Timeline = timeline }, CancellationToken.None);
+            profile = ProfileParser.Parse(CaptureKind.Cpu, result.NettracePath, new ParseOptions { TempDirectory = folder.Path }, new SampleAttributor(timeline), ProfileParser.CpuParser.Streaming, CancellationToken.None);
         }
 
         AssertAttributed(profile, "SpanWork.BurnInMethodA", SpanLabels.TraceId, traceA, traceB);
@@ -70,7 +72,7 @@ public sealed class SpanAttributionTests(ITestOutputHelper output)
             await stop.CancelAsync();
             await work;
             var timeline = TimelineRecorder.Snapshot(from, Stopwatch.GetTimestamp());
-            profile = ProfileParser.Parse(CaptureKind.Cpu, result.NettracePath, new ParseOptions { TempDirectory = folder.Path, Timeline = timeline }, CancellationToken.None);
+            profile = ProfileParser.Parse(CaptureKind.Cpu, result.NettracePath, new ParseOptions { TempDirectory = folder.Path }, new SampleAttributor(timeline), ProfileParser.CpuParser.Streaming, CancellationToken.None);
         }
 
         AssertAttributed(profile, "SpanWork.BurnInsideLabelScope", "stage", "pricing", other: null);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using TraceProf.Capture;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 using TraceProf.Profiles;
 
 namespace TraceProf.Tests.Capture;
@@ -89,10 +91,10 @@ public sealed class EventPipeCaptureSourceTests
     [Fact]
     public void Providers_ForCpu_AreSampleProfilerAndRuntimeMethodEvents()
     {
-        var providers = CaptureProviders.For(CaptureKind.Cpu);
-        Assert.Contains(providers, p => p.Name == CaptureProviders.SampleProfiler);
-        var runtime = Assert.Single(providers, p => p.Name == CaptureProviders.Runtime);
+        var providers = KindProviders.For(CaptureKind.Cpu);
+        Assert.Contains(providers, p => p.Name == RuntimeEvents.SampleProfilerProvider);
+        var runtime = Assert.Single(providers, p => p.Name == RuntimeEvents.RuntimeProvider);
         Assert.Equal(0x38, runtime.Keywords & 0x38);
-        Assert.True(CaptureProviders.RequestRundown(CaptureKind.Cpu));
+        Assert.True(KindProviders.RequestRundown(CaptureKind.Cpu));
     }
 }

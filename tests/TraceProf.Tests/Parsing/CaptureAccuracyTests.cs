@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using TraceProf.Capture;
+using TraceProf.Kinds.Threads;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using Xunit.Abstractions;
 

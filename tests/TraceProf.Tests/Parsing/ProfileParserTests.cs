@@ -1,4 +1,6 @@
+using TraceProf.Kinds.Cpu;
 using TraceProf.Parsing;
+using TraceProf.Pipeline;
 
 namespace TraceProf.Tests.Parsing;
 
@@ -12,7 +14,7 @@ public sealed class ProfileParserTests
         File.WriteAllText(path, "this is not a nettrace file at all");
         var temp = Path.Combine(folder.Path, "tmp");
 
-        var error = Assert.Throws<InvalidDataException>(() => ProfileParser.Parse(TraceProf.Capture.CaptureKind.Cpu, path, new ParseOptions { TempDirectory = temp }, CancellationToken.None));
+        var error = Assert.Throws<InvalidDataException>(() => ProfileParser.Parse(TraceProf.Kinds.CaptureKind.Cpu, path, new ParseOptions { TempDirectory = temp }, CancellationToken.None));
         Assert.Contains("garbage.nettrace", error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFiles(temp));
     }

@@ -19,10 +19,6 @@ internal enum ProfilingEvent : byte
 /// </summary>
 internal abstract class ProfilingEventHandler : NettraceHandler
 {
-    private const string SampleProfilerProvider = "Microsoft-DotNETCore-SampleProfiler";
-    private const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
-    private const string RundownProvider = "Microsoft-Windows-DotNETRuntimeRundown";
-
     private readonly List<ProfilingEvent> _kinds = [];
 
     /// <summary>Gets the size of a pointer in the trace: 4 or 8.</summary>
@@ -40,18 +36,16 @@ internal abstract class ProfilingEventHandler : NettraceHandler
 
     public override void OnMetadata(NettraceMetadata metadata)
     {
-        // Event ids of the runtime provider: 143 MethodLoadVerbose, 144 MethodUnloadVerbose, 152 ModuleLoad,
-        // 81 ContentionStart, 91 ContentionStop, 303 AllocationSampled; of the rundown provider: 143/144
-        // MethodDCStart/EndVerbose and 153/154 ModuleDCStart/End, which name code like load events do.
+        // Rundown's MethodDCStart/EndVerbose and ModuleDCStart/End name code like the load events do.
         var kind = (metadata.ProviderName, metadata.EventId) switch
         {
-            (SampleProfilerProvider, 0) => ProfilingEvent.ThreadSample,
-            (RuntimeProvider, 143) or (RundownProvider, 143 or 144) => ProfilingEvent.MethodLoad,
-            (RuntimeProvider, 144) => ProfilingEvent.MethodUnload,
-            (RuntimeProvider, 152) or (RundownProvider, 153 or 154) => ProfilingEvent.ModuleLoad,
-            (RuntimeProvider, 81) => ProfilingEvent.ContentionStart,
-            (RuntimeProvider, 91) => ProfilingEvent.ContentionStop,
-            (RuntimeProvider, 303) => ProfilingEvent.AllocationSampled,
+            (RuntimeEvents.SampleProfilerProvider, RuntimeEvents.ThreadSample) => ProfilingEvent.ThreadSample,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.MethodLoadVerbose) or (RuntimeEvents.RundownProvider, RuntimeEvents.MethodLoadVerbose or RuntimeEvents.MethodUnloadVerbose) => ProfilingEvent.MethodLoad,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.MethodUnloadVerbose) => ProfilingEvent.MethodUnload,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.ModuleLoad) or (RuntimeEvents.RundownProvider, RuntimeEvents.ModuleDCStart or RuntimeEvents.ModuleDCEnd) => ProfilingEvent.ModuleLoad,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStart) => ProfilingEvent.ContentionStart,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStop) => ProfilingEvent.ContentionStop,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.AllocationSampled) => ProfilingEvent.AllocationSampled,
             _ => ProfilingEvent.Other,
         };
         var id = metadata.MetadataId;

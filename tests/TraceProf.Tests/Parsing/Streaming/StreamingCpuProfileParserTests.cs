@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using TraceProf.Attribution;
 using TraceProf.Capture;
-using TraceProf.Parsing;
+using TraceProf.Kinds.Cpu;
+using TraceProf.Kinds;
 using TraceProf.Parsing.Streaming;
+using TraceProf.Parsing;
+using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using Xunit.Abstractions;
 
@@ -70,13 +73,14 @@ public sealed class StreamingCpuProfileParserTests(StreamingCpuProfileParserTest
         var truncated = Path.Combine(capture.Folder.Path, "truncated.nettrace");
         File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
 
-        Assert.Throws<InvalidDataException>(() => StreamingCpuProfileParser.Parse(truncated, new ParseOptions(), CancellationToken.None));
+        Assert.Throws<InvalidDataException>(() => StreamingCpuProfileParser.Parse(truncated, new ParseOptions(), SampleAttributor.WithoutSpans(), CancellationToken.None));
     }
 
     private Profile Parse(ProfileParser.CpuParser parser, SpanTimeline? timeline) => ProfileParser.Parse(
         CaptureKind.Cpu,
         capture.NettracePath,
-        new ParseOptions { TempDirectory = capture.Folder.Path, Timeline = timeline, ExtraLabels = [new ProfileLabel("capture_trace_id", "abc")] },
+        new ParseOptions { TempDirectory = capture.Folder.Path },
+        new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", "abc")]),
         parser,
         CancellationToken.None);
 

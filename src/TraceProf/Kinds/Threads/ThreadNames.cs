@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace TraceProf.Parsing;
+namespace TraceProf.Kinds.Threads;
 
 /// <summary>Names of this process's threads by OS thread id.</summary>
-public static class ThreadNames
+internal static class ThreadNames
 {
     /// <summary>
     /// The name of a thread of this process, or null. On Linux the runtime passes <c>Thread.Name</c> to the OS

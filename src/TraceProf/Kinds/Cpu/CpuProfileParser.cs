@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Diagnostics.Tracing.EventPipe;
+using TraceProf.Attribution;
+using TraceProf.Parsing;
 using TraceProf.Profiles;
 
-namespace TraceProf.Parsing;
+namespace TraceProf.Kinds.Cpu;
 
 /// <summary>
 /// Turns a capture with the sample profiler into a CPU profile with the columns samples, cpu and wall: samples
@@ -11,14 +13,13 @@ namespace TraceProf.Parsing;
 /// </summary>
 internal static class CpuProfileParser
 {
-    public static Profile Parse(TraceLogReader reader, ParseOptions options, CancellationToken cancellationToken)
+    public static Profile Parse(TraceLogReader reader, ParseOptions options, SampleAttributor labels, CancellationToken cancellationToken)
     {
         var periodNs = (long)options.SamplingInterval.TotalNanoseconds;
         var builder = reader.NewBuilder(WellKnownSampleTypes.CpuProfile, WellKnownSampleTypes.CpuProfileDefaultIndex);
         builder.PeriodType = WellKnownSampleTypes.Cpu;
         builder.Period = periodNs;
 
-        var labels = new LabelSet(options);
         var stack = new List<int>(64);
         long events = 0;
         long[] managed = [1, periodNs, periodNs];

@@ -1,7 +1,7 @@
-namespace TraceProf;
+namespace TraceProf.Pipeline;
 
 /// <summary>Names and folders for <see cref="CaptureCoordinator"/>.</summary>
-public sealed class CaptureCoordinatorOptions
+internal sealed class CaptureCoordinatorOptions
 {
     /// <summary>Gets or sets the folder for captures in progress (deleted or handed to the store when done).</summary>
     public required string TempDirectory { get; init; }

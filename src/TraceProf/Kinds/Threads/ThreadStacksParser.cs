@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Diagnostics.Tracing.EventPipe;
+using TraceProf.Attribution;
+using TraceProf.Parsing;
 using TraceProf.Profiles;
 
-namespace TraceProf.Parsing;
+namespace TraceProf.Kinds.Threads;
 
 /// <summary>
 /// Turns a very short sampler capture into the stacks of all managed threads: one sample per thread (its first
@@ -11,13 +13,12 @@ namespace TraceProf.Parsing;
 /// </summary>
 internal static class ThreadStacksParser
 {
-    public static Profile Parse(TraceLogReader reader, ParseOptions options, CancellationToken cancellationToken)
+    public static Profile Parse(TraceLogReader reader, ParseOptions options, SampleAttributor labels, CancellationToken cancellationToken)
     {
         var builder = reader.NewBuilder(WellKnownSampleTypes.ThreadsProfile, 0);
         builder.PeriodType = WellKnownSampleTypes.Threads;
         builder.Period = 1;
 
-        var labels = new LabelSet(options);
         var seen = new HashSet<int>();
         var stack = new List<int>(64);
         var source = reader.Log.Events.GetSource();

@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using TraceProf.Capture;
+using TraceProf.Kinds;
 
-namespace TraceProf;
+namespace TraceProf.Pipeline;
 
 /// <summary>What one on-demand capture records, and under which trace it is stored.</summary>
 /// <param name="Kind">What to capture.</param>
 /// <param name="Duration">How long.</param>
 /// <param name="TraceId">The trace of the request that asked for it.</param>
 /// <param name="SpanId">That request's span, or default.</param>
-public sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, ActivityTraceId TraceId, ActivitySpanId SpanId);
+internal sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, ActivityTraceId TraceId, ActivitySpanId SpanId);

@@ -1,22 +1,19 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
+using TraceProf.Attribution;
+using TraceProf.Parsing;
 using TraceProf.Profiles;
 
-namespace TraceProf.Parsing;
+namespace TraceProf.Kinds.Contention;
 
 /// <summary>
-/// Turns a contention capture into a profile with the columns contentions and delay: one contention per
-/// <c>ContentionStart</c>, at the waiting thread's stack, delayed by the matching <c>ContentionStop</c>'s duration.
+/// Feeds a contention capture file to <see cref="ContentionProfileBuilder"/>: one wait per <c>ContentionStart</c>,
+/// at the waiting thread's stack, delayed by the matching <c>ContentionStop</c>'s duration.
 /// </summary>
 internal static class ContentionProfileParser
 {
-    public static Profile Parse(TraceLogReader reader, ParseOptions options, CancellationToken cancellationToken)
+    public static Profile Parse(TraceLogReader reader, SampleAttributor labels, CancellationToken cancellationToken)
     {
-        var builder = reader.NewBuilder(WellKnownSampleTypes.ContentionProfile, 1);
-        builder.PeriodType = WellKnownSampleTypes.Contentions;
-        builder.Period = 1;
-
-        var labels = new LabelSet(options);
+        var builder = new ContentionProfileBuilder(reader.NewBuilder(ContentionProfileBuilder.SampleTypes, ContentionProfileBuilder.DefaultSampleIndex), labels);
         var waiting = new Dictionary<int, (int[] Stack, double StartMs, long StartQpc)>();
         var stack = new List<int>(64);
         long starts = 0, unmatched = 0;
@@ -30,7 +27,7 @@ internal static class ContentionProfileParser
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            reader.ResolveStack(data, builder, stack);
+            reader.ResolveStack(data, builder.Profile, stack);
             waiting[data.ThreadID] = ([.. stack], data.TimeStampRelativeMSec, data.RawTimestamp());
         };
         source.Clr.ContentionStop += data =>
@@ -39,7 +36,7 @@ internal static class ContentionProfileParser
             if (waiting.Remove(data.ThreadID, out var wait))
             {
                 var delay = data.DurationNs > 0 ? (long)data.DurationNs : (long)((data.TimeStampRelativeMSec - wait.StartMs) * 1_000_000);
-                builder.Add(wait.Stack, [1, delay], labels.For(data.ThreadID, wait.StartQpc));
+                builder.AddWait(wait.Stack, data.ThreadID, wait.StartQpc, delay);
             }
         };
         source.Process();
@@ -48,11 +45,11 @@ internal static class ContentionProfileParser
         foreach (var (threadId, wait) in waiting)
         {
             unmatched++;
-            builder.Add(wait.Stack, [1, (long)((sessionEndMs - wait.StartMs) * 1_000_000)], labels.For(threadId, wait.StartQpc));
+            builder.AddWait(wait.Stack, threadId, wait.StartQpc, (long)((sessionEndMs - wait.StartMs) * 1_000_000));
         }
 
-        builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf contention profile: {starts} ContentionStart events, {unmatched} still waiting at the end (delay counted to the end of the capture)."));
-        reader.AddUnresolvedComment(builder);
+        builder.Profile.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf contention profile: {starts} ContentionStart events, {unmatched} still waiting at the end (delay counted to the end of the capture)."));
+        reader.AddUnresolvedComment(builder.Profile);
         return builder.Build();
     }
 }

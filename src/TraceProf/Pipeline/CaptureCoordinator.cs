@@ -5,32 +5,29 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TraceProf.Attribution;
 using TraceProf.Capture;
-using TraceProf.Encoding;
+using TraceProf.Kinds;
+using TraceProf.Kinds.Threads;
 using TraceProf.Parsing;
 using TraceProf.Profiles;
 using TraceProf.Storage;
 
-namespace TraceProf;
+namespace TraceProf.Pipeline;
 
 /// <summary>
-/// Runs one on-demand capture end to end — capture, parse, encode, store — and owns the concurrency slots:
-/// one capture per kind at a time, a second caller is refused (not queued) with a retry time.
+/// Runs one on-demand capture end to end — capture, parse (decode, attribute, build), then the
+/// <see cref="SnapshotWriter"/> (encode once, store) — and owns the concurrency slots: one capture per kind at a
+/// time, a second caller is refused (not queued) with a retry time.
 /// </summary>
-public sealed partial class CaptureCoordinator
+internal sealed partial class CaptureCoordinator
 {
     private readonly ICaptureSource _source;
     private readonly ISnapshotStore _store;
     private readonly CaptureCoordinatorOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private const int StoreAttempts = 3;
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(250);
-    private static readonly Meter TraceProfMeter = new("TraceProf");
-    private static readonly Counter<long> SnapshotsDropped = TraceProfMeter.CreateCounter<long>(
-        "traceprof.snapshots.dropped", unit: "{snapshot}", description: "Snapshots captured but not stored because the store kept failing.");
+    private readonly SnapshotWriter _writer;
 
     private readonly ConcurrentDictionary<CaptureKind, Slot> _slots = new();
-    private long _dropped;
 
     /// <summary>Creates a coordinator.</summary>
     /// <param name="source">Where captures come from.</param>
@@ -38,12 +35,14 @@ public sealed partial class CaptureCoordinator
     /// <param name="options">Names and folders.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
+    /// <param name="meterFactory">The host's meter factory, or null for a meter of our own.</param>
     public CaptureCoordinator(
         ICaptureSource source,
         ISnapshotStore store,
         CaptureCoordinatorOptions options,
         TimeProvider? timeProvider = null,
-        ILogger<CaptureCoordinator>? logger = null)
+        ILogger<CaptureCoordinator>? logger = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(store);
@@ -53,7 +52,7 @@ public sealed partial class CaptureCoordinator
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        Directory.CreateDirectory(options.TempDirectory);
+        _writer = new SnapshotWriter(store, options.TempDirectory, new TraceProfMetrics(meterFactory), _time, _logger);
     }
 
     /// <summary>Gets the names and folders snapshots are written with.</summary>
@@ -94,13 +93,12 @@ public sealed partial class CaptureCoordinator
     /// </summary>
     /// <param name="request">What to capture and under which trace.</param>
     /// <param name="cancellationToken">Cancels everything (the client went away, or the host is stopping).</param>
-    /// <returns>The stored snapshot and its profile.</returns>
+    /// <returns>The stored snapshot, its profile and its pprof bytes.</returns>
     public async Task<CaptureOutcome> CaptureAsync(CaptureRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var snapshotId = SnapshotIds.NewId(_time);
         var nettracePath = Path.Combine(_options.TempDirectory, snapshotId + ".nettrace.tmp");
-        var pprofPath = Path.Combine(_options.TempDirectory, snapshotId + ".pb.gz.tmp");
         var traceId = request.TraceId.ToHexString();
         try
         {
@@ -115,19 +113,13 @@ public sealed partial class CaptureCoordinator
             }
 
             var captureElapsed = stopwatch.Elapsed;
-
             var parseOptions = new ParseOptions
             {
                 TempDirectory = _options.TempDirectory,
-                ExtraLabels = [new ProfileLabel("capture_trace_id", traceId)],
                 ThreadName = ThreadNames.OfThisProcess,
-                Timeline = timeline,
             };
-            var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
-            await using (var pprof = File.Create(pprofPath))
-            {
-                PprofEncoder.Write(profile, pprof);
-            }
+            var attributor = new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", traceId)]);
+            var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, attributor, ProfileParser.CpuParser.Streaming, cancellationToken), cancellationToken).ConfigureAwait(false);
 
             var parseElapsed = stopwatch.Elapsed - captureElapsed;
             var info = new SnapshotInfo
@@ -142,23 +134,21 @@ public sealed partial class CaptureCoordinator
                 HostName = _options.HostName,
                 StartedAt = captured.StartedAt,
                 Duration = captured.Duration,
-                SampleCount = profile.Samples.Count,
                 ContainedTraceIds = ContainedTraces(profile, traceId),
             };
-            var stored = await StoreWithRetriesAsync(info, [(SnapshotArtifact.Pprof, pprofPath), (SnapshotArtifact.Nettrace, nettracePath)], cancellationToken).ConfigureAwait(false);
+            var (stored, pprof) = await _writer.WriteAsync(info, profile, nettracePath, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
-                return new CaptureOutcome(info, profile) { Stored = false };
+                return new CaptureOutcome(info with { SampleCount = profile.Samples.Count }, profile, pprof) { Stored = false };
             }
 
             LogCaptured(_logger, stored.Kind, stored.Id, traceId, stored.NettraceBytes, stored.ProfileBytes, (long)captureElapsed.TotalMilliseconds, (long)parseElapsed.TotalMilliseconds);
-            return new CaptureOutcome(stored, profile);
+            return new CaptureOutcome(stored, profile, pprof);
         }
         finally
         {
-            // The store was handed copies; the originals always go here.
-            TryDelete(nettracePath);
-            TryDelete(pprofPath);
+            // The store was handed copies; the original always goes here.
+            SnapshotWriter.TryDelete(nettracePath);
         }
     }
 
@@ -171,66 +161,13 @@ public sealed partial class CaptureCoordinator
     /// <param name="profile">The profile.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The stored metadata, or null when dropped.</returns>
-    public async Task<SnapshotInfo?> StoreProfileAsync(SnapshotInfo info, Profile profile, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(info);
-        ArgumentNullException.ThrowIfNull(profile);
-        var pprofPath = Path.Combine(_options.TempDirectory, info.Id + ".pb.gz.tmp");
-        try
-        {
-            await using (var pprof = File.Create(pprofPath))
-            {
-                PprofEncoder.Write(profile, pprof);
-            }
-
-            return await StoreWithRetriesAsync(info with { SampleCount = profile.Samples.Count }, [(SnapshotArtifact.Pprof, pprofPath)], cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            TryDelete(pprofPath);
-        }
-    }
+    public async Task<SnapshotInfo?> StoreProfileAsync(SnapshotInfo info, Profile profile, CancellationToken cancellationToken) =>
+        (await _writer.WriteAsync(info, profile, nettracePath: null, cancellationToken).ConfigureAwait(false)).Stored;
 
     /// <summary>Gets how many snapshots could not be stored (the store kept failing) and were dropped.</summary>
-    public long DroppedSnapshots => Interlocked.Read(ref _dropped);
+    public long DroppedSnapshots => _writer.DroppedSnapshots;
 
-    /// <summary>
-    /// Stores the snapshot, retrying a failing store (a database outage) a bounded number of times; then drops
-    /// it, counts and logs the drop, and returns null. Each attempt hands the store fresh copies, because the
-    /// store takes its files over even when it fails.
-    /// </summary>
-    private async Task<SnapshotInfo?> StoreWithRetriesAsync(SnapshotInfo info, (SnapshotArtifact Artifact, string Path)[] files, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var artifacts = files.ToDictionary(f => f.Artifact, f => CopyForAttempt(f.Path, attempt));
-            try
-            {
-                return await _store.AddAsync(info, artifacts, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
-            {
-                if (attempt >= StoreAttempts)
-                {
-                    Interlocked.Increment(ref _dropped);
-                    SnapshotsDropped.Add(1);
-                    LogDropped(_logger, ex, info.Id, info.TraceId, attempt);
-                    return null;
-                }
-
-                LogStoreRetry(_logger, ex, info.Id, attempt);
-                await Task.Delay(RetryDelay * attempt, _time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static string CopyForAttempt(string path, int attempt)
-    {
-        var copy = $"{path}.{attempt}";
-        File.Copy(path, copy, overwrite: true);
-        return copy;
-    }
-
+    /// <summary>The other traces whose samples a profile holds (a process-wide capture holds many).</summary>
     private static string[] ContainedTraces(Profile profile, string storedUnder) =>
         [.. profile.Samples
             .SelectMany(s => s.Labels)
@@ -239,29 +176,6 @@ public sealed partial class CaptureCoordinator
             .Distinct(StringComparer.Ordinal)
             .Where(TraceIds.IsValid)
             .Take(SnapshotInfo.MaxContainedTraceIds)];
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the store's start-up sweep removes stale temporary files.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    [LoggerMessage(EventId = 2, EventName = "SnapshotStoreRetry", Level = LogLevel.Warning,
-        Message = "Storing snapshot {SnapshotId} failed (attempt {Attempt}); retrying")]
-    private static partial void LogStoreRetry(ILogger logger, Exception exception, string snapshotId, int attempt);
-
-    [LoggerMessage(EventId = 3, EventName = "SnapshotDropped", Level = LogLevel.Error,
-        Message = "Snapshot {SnapshotId} of trace {TraceId} was dropped after {Attempts} failed attempts to store it")]
-    private static partial void LogDropped(ILogger logger, Exception exception, string snapshotId, string traceId, int attempts);
 
     [LoggerMessage(EventId = 1, EventName = "CaptureStored", Level = LogLevel.Information,
         Message = "Stored {Kind} snapshot {SnapshotId} for trace {TraceId}: nettrace {NettraceBytes} bytes, pprof {ProfileBytes} bytes, capture {CaptureMs} ms, parse+encode {ParseMs} ms")]

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using TraceProf.Parsing.Streaming;
 using TraceProf.Profiles;
 
-namespace TraceProf.Parsing.Streaming;
+namespace TraceProf.Kinds.Cpu;
 
 /// <summary>
 /// Counts sampler events per (raw stack, thread, span labels, managed or not) and, at the end, names each
@@ -55,12 +56,13 @@ internal sealed class CpuSampleAggregator
     /// <param name="methods">The method ranges to name frames with.</param>
     /// <param name="startTime">The start of the profiled time.</param>
     /// <param name="duration">Its length.</param>
-    /// <param name="options">Sampling interval and extra labels.</param>
+    /// <param name="samplingInterval">The interval each sample stands for.</param>
+    /// <param name="common">Labels added to every sample.</param>
     /// <param name="cancellationToken">Cancels the build.</param>
     /// <returns>The profile.</returns>
-    public Profile Build(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, ParseOptions options, CancellationToken cancellationToken)
+    public Profile Build(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, TimeSpan samplingInterval, IReadOnlyList<ProfileLabel> common, CancellationToken cancellationToken)
     {
-        var periodNs = (long)options.SamplingInterval.TotalNanoseconds;
+        var periodNs = (long)samplingInterval.TotalNanoseconds;
         var builder = new ProfileBuilder(WellKnownSampleTypes.CpuProfile, WellKnownSampleTypes.CpuProfileDefaultIndex)
         {
             PeriodType = WellKnownSampleTypes.Cpu,
@@ -96,14 +98,14 @@ internal sealed class CpuSampleAggregator
                 labels.AddRange(_spans[key.Span]);
             }
 
-            labels.AddRange(options.ExtraLabels);
+            labels.AddRange(common);
             values[0] = count;
             values[1] = key.Managed ? count * periodNs : 0;
             values[2] = count * periodNs;
             builder.Add(frames, values, CollectionsMarshal.AsSpan(labels));
         }
 
-        builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf CPU profile: {SamplerEvents} sampler events, sampling interval {options.SamplingInterval.TotalMilliseconds} ms; cpu = samples of threads running managed code, wall = all samples."));
+        builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf CPU profile: {SamplerEvents} sampler events, sampling interval {samplingInterval.TotalMilliseconds} ms; cpu = samples of threads running managed code, wall = all samples."));
         builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{resolver.UnresolvedAddresses} distinct frame addresses could not be resolved to a method."));
         if (MissingStacks > 0)
         {

@@ -1,6 +1,6 @@
-namespace TraceProf.Capture;
+namespace TraceProf.Kinds;
 
-/// <summary>What a capture records. Each kind maps to one set of EventPipe providers in <see cref="CaptureProviders"/>.</summary>
+/// <summary>What a capture records. Each kind maps to one set of EventPipe providers in <see cref="KindProviders"/>.</summary>
 public enum CaptureKind
 {
     /// <summary>The runtime's thread sampler (every managed thread, about every millisecond) plus method names.</summary>

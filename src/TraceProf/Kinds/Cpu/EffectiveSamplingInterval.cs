@@ -1,7 +1,7 @@
 using System.Globalization;
 using TraceProf.Profiles;
 
-namespace TraceProf.Parsing;
+namespace TraceProf.Kinds.Cpu;
 
 /// <summary>
 /// The sampler does not always keep its nominal pace: each tick suspends the runtime, and on a busy machine ticks

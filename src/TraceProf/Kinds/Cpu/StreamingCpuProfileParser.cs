@@ -1,7 +1,10 @@
 using System.Buffers.Binary;
+using TraceProf.Attribution;
+using TraceProf.Parsing;
+using TraceProf.Parsing.Streaming;
 using TraceProf.Profiles;
 
-namespace TraceProf.Parsing.Streaming;
+namespace TraceProf.Kinds.Cpu;
 
 /// <summary>
 /// The fast path for CPU profiles: one forward pass over the nettrace that counts sampler events per (raw stack,
@@ -14,21 +17,26 @@ internal sealed class StreamingCpuProfileParser : ProfilingEventHandler
     private const int ManagedSampleType = 2;
 
     private readonly ParseOptions _options;
+    private readonly SampleAttributor _labels;
     private readonly MethodAddressTable _methods = new();
     private readonly Dictionary<int, int> _stackIds = [];
     private readonly CpuSampleAggregator _samples = new();
     private long _lastTimestamp;
 
-    private StreamingCpuProfileParser(ParseOptions options) => _options = options;
+    private StreamingCpuProfileParser(ParseOptions options, SampleAttributor labels)
+    {
+        _options = options;
+        _labels = labels;
+    }
 
     /// <summary>Parses a CPU capture.</summary>
     /// <exception cref="InvalidDataException">The file is not a readable nettrace capture.</exception>
     /// <exception cref="NotSupportedException">The nettrace version is not one this parser decodes.</exception>
-    public static Profile Parse(string nettracePath, ParseOptions options, CancellationToken cancellationToken)
+    public static Profile Parse(string nettracePath, ParseOptions options, SampleAttributor labels, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(nettracePath);
         ArgumentNullException.ThrowIfNull(options);
-        var parser = new StreamingCpuProfileParser(options);
+        var parser = new StreamingCpuProfileParser(options, labels);
         NettraceHeader header;
         try
         {
@@ -86,7 +94,7 @@ internal sealed class StreamingCpuProfileParser : ProfilingEventHandler
 
         var threadId = (int)header.ThreadId;
         var managed = payload.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(payload) == ManagedSampleType;
-        _samples.Add(stack, threadId, _options.Timeline?.LabelsAt(threadId, header.Timestamp), managed);
+        _samples.Add(stack, threadId, _labels.SpanLabelsAt(threadId, header.Timestamp), managed);
     }
 
     private Profile Build(NettraceHeader header, CancellationToken cancellationToken)
@@ -94,6 +102,6 @@ internal sealed class StreamingCpuProfileParser : ProfilingEventHandler
         var duration = _lastTimestamp > header.SyncTimestamp && header.TimestampFrequency > 0
             ? TimeSpan.FromSeconds((_lastTimestamp - header.SyncTimestamp) / (double)header.TimestampFrequency)
             : TimeSpan.Zero;
-        return _samples.Build(_methods, header.SyncTime, duration, _options, cancellationToken);
+        return _samples.Build(_methods, header.SyncTime, duration, _options.SamplingInterval, _labels.Common, cancellationToken);
     }
 }

@@ -1,9 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace TraceProf.Capture;
+namespace TraceProf.Kinds;
 
 /// <summary>The names of <see cref="CaptureKind"/> values in URLs and snapshot rows.</summary>
-public static class CaptureKinds
+internal static class CaptureKinds
 {
     /// <summary>Every kind's name, in declaration order.</summary>
     public static IReadOnlyList<string> Names { get; } = ["cpu", "allocs", "contention", "threads", "trace"];

@@ -1,0 +1,134 @@
+using System.Globalization;
+using TraceProf.Profiles;
+
+namespace TraceProf.Attribution;
+
+/// <summary>
+/// The attribution stage: turns a decoded event's (OS thread id, timestamp) into its labels — <c>thread_id</c>,
+/// the span the thread worked for at that moment (from the <see cref="SpanTimeline"/>), the event's own labels,
+/// then labels common to the whole profile. Runs after decoding and before a kind's builder aggregates, because
+/// aggregation forgets thread and time (see docs/architecture.md, "Attribution order").
+/// </summary>
+/// <remarks>
+/// With a scope trace id (the flight recorder's cut of one request), every event also gets
+/// <see cref="ScopeLabel"/> = <c>trace</c> when its span belongs to that trace and <c>process</c> otherwise, so the
+/// request and what else the process did at the time are both visible and can be told apart.
+/// </remarks>
+internal sealed class SampleAttributor
+{
+    /// <summary>The label that tells a cut's own trace (<c>trace</c>) from the rest of the process (<c>process</c>).</summary>
+    public const string ScopeLabel = "scope";
+
+    private static readonly ProfileLabel InTrace = new(ScopeLabel, "trace");
+    private static readonly ProfileLabel InProcess = new(ScopeLabel, "process");
+    private static readonly ProfileLabel[] ProcessOnly = [InProcess];
+
+    private readonly SpanTimeline? _timeline;
+    private readonly ProfileLabel[] _common;
+    private readonly string? _scopeTraceId;
+    private readonly Dictionary<int, ProfileLabel> _threadIds = [];
+    private readonly Dictionary<ProfileLabel[], (ProfileLabel[] Labels, bool InTrace)> _scoped = new(ReferenceEqualityComparer.Instance);
+    private readonly List<ProfileLabel> _buffer = [];
+
+    /// <summary>Creates an attributor.</summary>
+    /// <param name="timeline">The span timeline recorded while the events happened, or null (no span labels).</param>
+    /// <param name="common">Labels added to every event.</param>
+    /// <param name="scopeTraceId">The trace a cut is for (32 hex), or null for no scope label.</param>
+    public SampleAttributor(SpanTimeline? timeline, IReadOnlyList<ProfileLabel>? common = null, string? scopeTraceId = null)
+    {
+        _timeline = timeline;
+        _common = common is null ? [] : [.. common];
+        _scopeTraceId = scopeTraceId;
+    }
+
+    /// <summary>An attributor that only adds <c>thread_id</c> and <paramref name="common"/>.</summary>
+    /// <param name="common">Labels added to every event.</param>
+    /// <returns>The attributor.</returns>
+    public static SampleAttributor WithoutSpans(IReadOnlyList<ProfileLabel>? common = null) => new(null, common);
+
+    /// <summary>Gets the labels added to every event.</summary>
+    public IReadOnlyList<ProfileLabel> Common => _common;
+
+    /// <summary>Gets how many events were joined to a span.</summary>
+    public long Attributed { get; private set; }
+
+    /// <summary>Gets how many events belonged to the scope trace.</summary>
+    public long InScope { get; private set; }
+
+    /// <summary>
+    /// The span labels (with the scope label, when scoped) of what a thread worked for at a moment, or null when it
+    /// worked for no span and there is no scope. The same span gives the same array, so callers may key on it.
+    /// </summary>
+    /// <param name="threadId">The OS thread id.</param>
+    /// <param name="timestamp">The event's timestamp (Stopwatch clock).</param>
+    /// <returns>The labels, or null.</returns>
+    public ProfileLabel[]? SpanLabelsAt(int threadId, long timestamp)
+    {
+        var span = _timeline?.LabelsAt(threadId, timestamp);
+        if (span is not null)
+        {
+            Attributed++;
+        }
+
+        if (_scopeTraceId is null)
+        {
+            return span;
+        }
+
+        if (span is null)
+        {
+            return ProcessOnly;
+        }
+
+        if (!_scoped.TryGetValue(span, out var entry))
+        {
+            var belongs = Array.Exists(span, l => l.Key == SpanLabels.TraceId && l.Value == _scopeTraceId);
+            entry = ([.. span, belongs ? InTrace : InProcess], belongs);
+            _scoped[span] = entry;
+        }
+
+        if (entry.InTrace)
+        {
+            InScope++;
+        }
+
+        return entry.Labels;
+    }
+
+    /// <summary>The <c>thread_id</c> label of a thread (one instance per thread).</summary>
+    /// <param name="threadId">The OS thread id.</param>
+    /// <returns>The label.</returns>
+    public ProfileLabel ThreadLabel(int threadId)
+    {
+        if (!_threadIds.TryGetValue(threadId, out var label))
+        {
+            label = new ProfileLabel("thread_id", threadId.ToString(CultureInfo.InvariantCulture));
+            _threadIds[threadId] = label;
+        }
+
+        return label;
+    }
+
+    /// <summary>All labels of one event: <c>thread_id</c>, its span's, <paramref name="extra"/>, then the common ones.</summary>
+    /// <param name="threadId">The OS thread id.</param>
+    /// <param name="timestamp">The event's timestamp (Stopwatch clock).</param>
+    /// <param name="extra">The event's own labels.</param>
+    /// <returns>A new array.</returns>
+    public ProfileLabel[] For(int threadId, long timestamp, params ReadOnlySpan<ProfileLabel> extra)
+    {
+        _buffer.Clear();
+        _buffer.Add(ThreadLabel(threadId));
+        if (SpanLabelsAt(threadId, timestamp) is { } span)
+        {
+            _buffer.AddRange(span);
+        }
+
+        foreach (var label in extra)
+        {
+            _buffer.Add(label);
+        }
+
+        _buffer.AddRange(_common);
+        return [.. _buffer];
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics.Tracing;
+using Microsoft.Diagnostics.NETCore.Client;
+using TraceProf.Parsing;
+
+namespace TraceProf.Kinds;
+
+/// <summary>
+/// The one place where capture kinds become EventPipe providers and session settings, for an on-demand capture
+/// (one kind) and for the flight recorder (the union of its kinds) alike.
+/// </summary>
+internal static class KindProviders
+{
+    /// <summary>
+    /// The session's circular buffer in megabytes. Large enough that a busy 2-core process does not drop
+    /// samples or rundown events while the drain thread catches up; a buffer too small leaves frames unnamed.
+    /// </summary>
+    public const int BufferMegabytes = 64;
+
+    /// <summary>Gets the providers that record every kind of a set in one session.</summary>
+    /// <param name="kinds">The kinds; not empty.</param>
+    /// <returns>One entry per provider name (EventPipe shares the level of a name, so keywords are merged).</returns>
+    public static IReadOnlyList<EventPipeProvider> For(CaptureKindSet kinds)
+    {
+        if (kinds == CaptureKindSet.None || (kinds & ~All) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kinds), kinds, "A session records at least one known kind.");
+        }
+
+        // Every kind resolves stacks, so every session names methods.
+        var runtime = RuntimeEvents.MethodNameKeywords;
+        var sampler = false;
+        if ((kinds & (CaptureKindSet.Cpu | CaptureKindSet.Threads | CaptureKindSet.Trace)) != 0)
+        {
+            sampler = true;
+        }
+
+        if ((kinds & CaptureKindSet.Allocations) != 0)
+        {
+            runtime |= Environment.Version.Major >= 10 ? RuntimeEvents.AllocationSamplingKeyword : RuntimeEvents.GcKeyword;
+        }
+
+        if ((kinds & (CaptureKindSet.Contention | CaptureKindSet.Trace)) != 0)
+        {
+            runtime |= RuntimeEvents.ContentionKeyword;
+        }
+
+        if ((kinds & CaptureKindSet.Trace) != 0)
+        {
+            // GC at Verbose also brings GCAllocationTick: the raw trace is for PerfView, which reads it.
+            runtime |= RuntimeEvents.GcKeyword | RuntimeEvents.ExceptionKeyword;
+        }
+
+        var providers = new List<EventPipeProvider> { new(RuntimeEvents.RuntimeProvider, EventLevel.Verbose, runtime) };
+        if (sampler)
+        {
+            providers.Insert(0, new EventPipeProvider(RuntimeEvents.SampleProfilerProvider, EventLevel.Informational));
+        }
+
+        return providers;
+    }
+
+    /// <summary>Gets the providers of one kind.</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns>The providers.</returns>
+    public static IReadOnlyList<EventPipeProvider> For(CaptureKind kind) => For(kind.AsSet());
+
+    /// <summary>Whether a kind needs rundown (method names of code jitted before the session started).</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns>True for every kind that resolves stacks — all of them today.</returns>
+    public static bool RequestRundown(CaptureKind kind) =>
+        Enum.IsDefined(kind) ? true : throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+
+    private const CaptureKindSet All = CaptureKindSet.Cpu | CaptureKindSet.Allocations | CaptureKindSet.Contention | CaptureKindSet.Threads | CaptureKindSet.Trace;
+}
