@@ -19,6 +19,10 @@ internal sealed class NettraceReader
     private const byte BeginPrivateObjectTag = 5;
     private const byte EndObjectTag = 6;
 
+    // The runtime flushes a block every ~100 KB; a size far past that is damage, and is refused before anything is
+    // allocated for it (a garbled length must not make the reader ask for gigabytes).
+    internal const int MaxBlockBytes = 16 * 1024 * 1024;
+
     private readonly Stream _stream;
     private readonly string _displayName;
     private byte[] _buffer = new byte[64 * 1024];
@@ -81,26 +85,34 @@ internal sealed class NettraceReader
             else
             {
                 var block = ReadBlock();
-                switch (name)
+                try
                 {
-                    case "EventBlock":
-                        RequireBlockVersion(name, version);
-                        ReadEvents(block, handler, isMetadata: false);
-                        break;
-                    case "MetadataBlock":
-                        RequireBlockVersion(name, version);
-                        ReadEvents(block, handler, isMetadata: true);
-                        break;
-                    case "StackBlock":
-                        RequireBlockVersion(name, version);
-                        ReadStacks(block, handler);
-                        break;
-                    case "SPBlock":
-                        handler.OnSequencePoint();
-                        break;
-                    default:
-                        // Unknown block kinds are skipped: the format lets readers ignore what they do not know.
-                        break;
+                    switch (name)
+                    {
+                        case "EventBlock":
+                            RequireBlockVersion(name, version);
+                            ReadEvents(block, handler, isMetadata: false);
+                            break;
+                        case "MetadataBlock":
+                            RequireBlockVersion(name, version);
+                            ReadEvents(block, handler, isMetadata: true);
+                            break;
+                        case "StackBlock":
+                            RequireBlockVersion(name, version);
+                            ReadStacks(block, handler);
+                            break;
+                        case "SPBlock":
+                            handler.OnSequencePoint();
+                            break;
+                        default:
+                            // Unknown block kinds are skipped: the format lets readers ignore what they do not know.
+                            break;
+                    }
+                }
+                catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException)
+                {
+                    // A length or offset inside the block that points outside it: the bytes are damaged.
+                    throw new InvalidDataException($"'{_displayName}' is not a readable nettrace capture: a {name} ending at offset {_position} is damaged ({ex.Message})", ex);
                 }
             }
 
@@ -122,6 +134,11 @@ internal sealed class NettraceReader
         {
             var size = BinaryPrimitives.ReadInt32LittleEndian(block[offset..]);
             offset += 4;
+            if (size < 0 || size > block.Length - offset)
+            {
+                throw new ArgumentOutOfRangeException(nameof(block), $"stack {firstId + i} claims {size} bytes, {block.Length - offset} are left");
+            }
+
             handler.OnStack(firstId + i, block.Slice(offset, size));
             offset += size;
         }
@@ -178,6 +195,11 @@ internal sealed class NettraceReader
             if ((eventFlags & 0x80) != 0)
             {
                 header.PayloadSize = (int)ReadVarUInt32(block, ref position);
+            }
+
+            if (header.PayloadSize < 0 || header.PayloadSize > block.Length - position)
+            {
+                throw new ArgumentOutOfRangeException(nameof(block), $"an event claims {header.PayloadSize} payload bytes, {block.Length - position} are left");
             }
 
             var payload = block.Slice(position, header.PayloadSize);
@@ -283,6 +305,11 @@ internal sealed class NettraceReader
         if (size < 0)
         {
             throw Invalid("a block has a negative size");
+        }
+
+        if (size > MaxBlockBytes)
+        {
+            throw Invalid($"a block claims {size} bytes, more than the {MaxBlockBytes} any runtime writes");
         }
 
         // Block contents start 4-byte aligned, counted from the start of the stream.

@@ -9,7 +9,7 @@ using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using Xunit.Abstractions;
 
-namespace TraceProf.Tests.Parsing.Streaming;
+namespace TraceProf.Tests.Kinds.Cpu;
 
 /// <summary>The streaming CPU parser gives the TraceLog path's profile on the same real capture.</summary>
 [Collection("EventPipe")]

@@ -8,7 +8,7 @@ using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using Xunit.Abstractions;
 
-namespace TraceProf.Tests.Parsing;
+namespace TraceProf.Tests.Kinds;
 
 /// <summary>The estimates of each capture kind against a workload whose truth is measured in the workload itself.</summary>
 [Collection("EventPipe")]

@@ -2,7 +2,7 @@ using TraceProf.Kinds.Cpu;
 using TraceProf.Parsing;
 using TraceProf.Pipeline;
 
-namespace TraceProf.Tests.Parsing;
+namespace TraceProf.Tests.Pipeline;
 
 public sealed class ProfileParserTests
 {
