@@ -6,7 +6,7 @@ namespace TraceProf.Kinds;
 internal static class CaptureKinds
 {
     /// <summary>Every kind's name, in declaration order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["cpu", "allocs", "contention", "threads", "trace"];
+    public static IReadOnlyList<string> Names { get; } = [.. KindCatalog.All.Select(k => k.Name)];
 
     /// <summary>The name of a kind.</summary>
     /// <param name="kind">The kind.</param>

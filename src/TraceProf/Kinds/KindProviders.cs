@@ -29,25 +29,13 @@ internal static class KindProviders
         // Every kind resolves stacks, so every session names methods.
         var runtime = RuntimeEvents.MethodNameKeywords;
         var sampler = false;
-        if ((kinds & (CaptureKindSet.Cpu | CaptureKindSet.Threads | CaptureKindSet.Trace)) != 0)
+        foreach (var kind in KindCatalog.All)
         {
-            sampler = true;
-        }
-
-        if ((kinds & CaptureKindSet.Allocations) != 0)
-        {
-            runtime |= Environment.Version.Major >= 10 ? RuntimeEvents.AllocationSamplingKeyword : RuntimeEvents.GcKeyword;
-        }
-
-        if ((kinds & (CaptureKindSet.Contention | CaptureKindSet.Trace)) != 0)
-        {
-            runtime |= RuntimeEvents.ContentionKeyword;
-        }
-
-        if ((kinds & CaptureKindSet.Trace) != 0)
-        {
-            // GC at Verbose also brings GCAllocationTick: the raw trace is for PerfView, which reads it.
-            runtime |= RuntimeEvents.GcKeyword | RuntimeEvents.ExceptionKeyword;
+            if ((kinds & kind.Kind.AsSet()) != 0)
+            {
+                runtime |= kind.RuntimeKeywords;
+                sampler |= kind.UsesSampleProfiler;
+            }
         }
 
         var providers = new List<EventPipeProvider> { new(RuntimeEvents.RuntimeProvider, EventLevel.Verbose, runtime) };
@@ -66,9 +54,8 @@ internal static class KindProviders
 
     /// <summary>Whether a kind needs rundown (method names of code jitted before the session started).</summary>
     /// <param name="kind">The kind.</param>
-    /// <returns>True for every kind that resolves stacks — all of them today.</returns>
-    public static bool RequestRundown(CaptureKind kind) =>
-        Enum.IsDefined(kind) ? true : throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+    /// <returns>What the kind's definition says (every kind that resolves stacks does).</returns>
+    public static bool RequestRundown(CaptureKind kind) => KindCatalog.Get(kind).RequestsRundown;
 
-    private const CaptureKindSet All = CaptureKindSet.Cpu | CaptureKindSet.Allocations | CaptureKindSet.Contention | CaptureKindSet.Threads | CaptureKindSet.Trace;
+    private static CaptureKindSet All => KindCatalog.All.Aggregate(CaptureKindSet.None, (set, kind) => set | kind.Kind.AsSet());
 }

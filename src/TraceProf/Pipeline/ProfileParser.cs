@@ -1,9 +1,5 @@
 using TraceProf.Attribution;
 using TraceProf.Kinds;
-using TraceProf.Kinds.Allocations;
-using TraceProf.Kinds.Contention;
-using TraceProf.Kinds.Cpu;
-using TraceProf.Kinds.Threads;
 using TraceProf.Parsing;
 using TraceProf.Profiles;
 
@@ -31,7 +27,10 @@ public static class ProfileParser
     /// <summary>Which parser reads CPU captures.</summary>
     internal enum CpuParser
     {
-        /// <summary>The single-pass nettrace reader (issue 5); falls back to TraceLog for nettrace versions it does not decode.</summary>
+        /// <summary>
+        /// The kind's single-pass reader where it has one (CPU, issue 5); falls back to TraceLog for nettrace versions
+        /// it does not decode.
+        /// </summary>
         Streaming,
 
         /// <summary>TraceEvent's TraceLog: the reference the streaming parser is tested against.</summary>
@@ -47,13 +46,17 @@ public static class ProfileParser
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(labels);
-        if (kind is CaptureKind.Cpu or CaptureKind.Trace && cpuParser == CpuParser.Streaming)
+        var definition = KindCatalog.Get(kind);
+        if (cpuParser == CpuParser.Streaming)
         {
             // The TraceLog path creates the temp folder; so does this one, so callers see the same state either way.
             Directory.CreateDirectory(options.TempDirectory);
             try
             {
-                return EffectiveSamplingInterval.Apply(StreamingCpuProfileParser.Parse(nettracePath, options, labels, cancellationToken), options.SamplingInterval);
+                if (definition.ParseStreaming(nettracePath, options, labels, cancellationToken) is { } streamed)
+                {
+                    return streamed;
+                }
             }
             catch (NotSupportedException)
             {
@@ -63,16 +66,6 @@ public static class ProfileParser
 
         using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory);
         cancellationToken.ThrowIfCancellationRequested();
-        var profile = kind switch
-        {
-            CaptureKind.Cpu or CaptureKind.Trace => CpuProfileParser.Parse(reader, options, labels, cancellationToken),
-            CaptureKind.Allocations => AllocationProfileParser.Parse(reader, labels, cancellationToken),
-            CaptureKind.Contention => ContentionProfileParser.Parse(reader, labels, cancellationToken),
-            CaptureKind.Threads => ThreadStacksParser.Parse(reader, options, labels, cancellationToken),
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-        };
-        return kind is CaptureKind.Cpu or CaptureKind.Trace
-            ? EffectiveSamplingInterval.Apply(profile, options.SamplingInterval)
-            : profile;
+        return definition.Parse(reader, options, labels, cancellationToken);
     }
 }
