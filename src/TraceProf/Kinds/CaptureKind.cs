@@ -17,4 +17,7 @@ public enum CaptureKind
 
     /// <summary>A raw trace for PerfView and friends: CPU samples plus GC, exception and contention events.</summary>
     Trace,
+
+    /// <summary>First-chance exceptions with their throw stacks (<c>ExceptionThrown_V1</c>).</summary>
+    Exceptions,
 }

@@ -24,6 +24,9 @@ internal enum CaptureKindSet
 
     /// <summary>A raw trace.</summary>
     Trace = 1 << CaptureKind.Trace,
+
+    /// <summary>First-chance exceptions.</summary>
+    Exceptions = 1 << CaptureKind.Exceptions,
 }
 
 /// <summary>Conversions between <see cref="CaptureKind"/> and <see cref="CaptureKindSet"/>.</summary>

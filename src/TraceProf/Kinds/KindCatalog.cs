@@ -1,6 +1,7 @@
 using TraceProf.Kinds.Allocations;
 using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
+using TraceProf.Kinds.Exceptions;
 using TraceProf.Kinds.Threads;
 using TraceProf.Kinds.Trace;
 
@@ -17,6 +18,7 @@ internal static class KindCatalog
         new ContentionKind(),
         new ThreadsKind(),
         new TraceKind(),
+        new ExceptionsKind(),
     ];
 
     /// <summary>The definition of a kind.</summary>

@@ -27,6 +27,13 @@ public sealed class ParseOptions
     public Func<int, string?>? ThreadName { get; init; }
 
     /// <summary>
+    /// Gets whether the exceptions profile labels each exception with its message (label <c>exception_message</c>,
+    /// cut to 128 characters). Messages often carry user data, so they are left out unless asked for. Default value:
+    /// false.
+    /// </summary>
+    public bool ExceptionMessages { get; init; }
+
+    /// <summary>
     /// The sampler's nominal interval for this process, read the way the runtime reads it: at start-up, from
     /// <c>DOTNET_EventPipeThreadSamplingRate</c>, a number of milliseconds written in <b>hexadecimal</b> (as every
     /// <c>DOTNET_</c> number is: <c>A</c> is 10 ms, <c>10</c> is 16 ms). Values of 1000 ms (<c>3E8</c>) and more make

@@ -58,6 +58,9 @@ internal static class RuntimeEvents
     /// <summary>Runtime provider: <c>AllocationSampled</c> (.NET 10).</summary>
     public const int AllocationSampled = 303;
 
+    /// <summary>Runtime provider: <c>ExceptionThrown_V1</c> (keyword <see cref="ExceptionKeyword"/>, level Warning).</summary>
+    public const int ExceptionThrown = 80;
+
     /// <summary>Sample profiler: <c>ThreadSample</c>.</summary>
     public const int ThreadSample = 0;
 }

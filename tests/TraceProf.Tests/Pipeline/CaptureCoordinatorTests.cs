@@ -10,6 +10,7 @@ using TraceProf.Storage;
 namespace TraceProf.Tests.Pipeline;
 
 /// <summary>The on-demand pipeline on its own: slots, one encode, store retries, clean-up — no ASP.NET Core.</summary>
+[Collection("EventPipe")]
 public sealed class CaptureCoordinatorTests : IDisposable
 {
     private readonly TempFolder _folder = new();

@@ -11,6 +11,7 @@ internal enum ProfilingEvent : byte
     ContentionStart,
     ContentionStop,
     AllocationSampled,
+    ExceptionThrown,
 }
 
 /// <summary>
@@ -46,6 +47,7 @@ internal abstract class ProfilingEventHandler : NettraceHandler
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStart) => ProfilingEvent.ContentionStart,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStop) => ProfilingEvent.ContentionStop,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.AllocationSampled) => ProfilingEvent.AllocationSampled,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.ExceptionThrown) => ProfilingEvent.ExceptionThrown,
             _ => ProfilingEvent.Other,
         };
         var id = metadata.MetadataId;

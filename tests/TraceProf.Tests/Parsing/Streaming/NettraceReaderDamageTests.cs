@@ -11,6 +11,7 @@ namespace TraceProf.Tests.Parsing.Streaming;
 /// for a version it does not decode, which sends the parser to TraceLog), and never allocates without bound.
 /// </summary>
 [Trait("Category", "EventPipe")]
+[Collection("EventPipe")]
 public sealed class NettraceReaderDamageTests(NettraceReaderDamageTests.Capture capture) : IClassFixture<NettraceReaderDamageTests.Capture>
 {
     // Far more than a good read of this small capture needs, far less than a garbled length would ask for.
