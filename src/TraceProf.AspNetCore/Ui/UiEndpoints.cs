@@ -124,8 +124,8 @@ internal sealed class UiEndpoints
         {
             error = $"kind and trigger are single words of letters, digits, '-' or '_' (at most {MaxFilterLength}).";
         }
-        else if (Filter(query, "limit") is { } rawLimit &&
-                 (!int.TryParse(rawLimit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > SnapshotQuery.MaxLimit))
+        else if (query["limit"].ToString() is { Length: > 0 } rawLimit && // untrimmed: " 5" is as wrong here as in the API
+                 (!QueryParser.TryParseDigits(rawLimit, out limit) || limit < 1 || limit > SnapshotQuery.MaxLimit))
         {
             error = $"limit must be an integer from 1 to {SnapshotQuery.MaxLimit}; got '{QueryParser.Echo(rawLimit)}'.";
         }
