@@ -24,6 +24,9 @@ internal sealed class UiEndpoints
     private const string ApiKeyField = "apiKey";
     private const string RoleField = "role";
     private const string ReturnUrlField = "returnUrl";
+    private const int MaxReturnUrlLength = 2048;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly TraceProfGate _gate;
     private readonly UiSessionCookie _sessions;
@@ -99,7 +102,7 @@ internal sealed class UiEndpoints
     private Task DeniedAsync(HttpContext context, GateDecision decision)
     {
         var ui = new UiContext(_options.PathPrefix, null, null, false, null);
-        var returnUrl = SafeReturnUrl(context.Request.Path.Value + context.Request.QueryString.Value);
+        var returnUrl = SafeReturnUrl(context.Request.Path.ToUriComponent() + context.Request.QueryString.Value);
         var main = new StringBuilder()
             .Append("<p class=\"error\" role=\"alert\">").Append(UiHtml.Text(decision.Detail)).Append("</p>")
             .Append("<p>A browser cannot send the <code>").Append(UiHtml.Text(_options.RoleHeaderName))
@@ -433,19 +436,69 @@ internal sealed class UiEndpoints
     private static bool IsWord(string? value) =>
         value is null || (value.Length <= MaxFilterLength && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
 
-    /// <summary>Only a path of this UI may be returned to after sign-in: never another host, never a protocol-relative URL.</summary>
+    /// <summary>
+    /// Only a path of this UI may be returned to after sign-in: never another host, never a protocol-relative URL,
+    /// never a dot segment that a browser would resolve out of the UI (<c>/debug/ui/../x</c>, <c>%2e%2e</c>). The
+    /// result goes into the <c>Location</c> header, which takes ASCII only: anything else is percent-encoded as
+    /// UTF-8 (a path with <c>é</c> used to end in a 500), and a value that is not valid UTF-16 falls back to the UI.
+    /// </summary>
     private string SafeReturnUrl(string? value)
     {
         var fallback = UiPath + "/";
-        if (string.IsNullOrEmpty(value) ||
+        if (string.IsNullOrEmpty(value) || value.Length > MaxReturnUrlLength ||
             !(value == UiPath || value.StartsWith(UiPath + "/", StringComparison.Ordinal) || value.StartsWith(UiPath + "?", StringComparison.Ordinal)) ||
             value.Contains("//", StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal) || value.Any(char.IsControl) ||
-            value.StartsWith(UiPath + "/signin", StringComparison.Ordinal) || value.StartsWith(UiPath + "/signout", StringComparison.Ordinal))
+            value.StartsWith(UiPath + "/signin", StringComparison.Ordinal) || value.StartsWith(UiPath + "/signout", StringComparison.Ordinal) ||
+            HasDotSegment(value))
         {
             return fallback;
         }
 
-        return value;
+        return EscapeForLocation(value) ?? fallback;
+    }
+
+    private static bool HasDotSegment(string url)
+    {
+        var end = url.IndexOfAny(['?', '#']);
+        foreach (var segment in (end < 0 ? url : url[..end]).Split('/'))
+        {
+            // Browsers resolve "%2e" as "." in a path (WHATWG URL), so decode before looking.
+            if (Uri.UnescapeDataString(segment) is "." or "..")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? EscapeForLocation(string url)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = StrictUtf8.GetBytes(url);
+        }
+        catch (EncoderFallbackException)
+        {
+            return null; // a lone surrogate: there is no URL for it
+        }
+
+        var escaped = new StringBuilder(bytes.Length);
+        foreach (var b in bytes)
+        {
+            // Printable ASCII stays (an existing %XX escape too); space, quotes, angle brackets and non-ASCII are escaped.
+            if (b is > 0x20 and < 0x7f and not (byte)'"' and not (byte)'<' and not (byte)'>' and not (byte)'`')
+            {
+                escaped.Append((char)b);
+            }
+            else
+            {
+                escaped.Append(CultureInfo.InvariantCulture, $"%{b:X2}");
+            }
+        }
+
+        return escaped.ToString();
     }
 
     private static string ReasonTitle(int status) => status switch
