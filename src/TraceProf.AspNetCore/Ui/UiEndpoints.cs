@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Antiforgery;
@@ -257,14 +256,14 @@ internal sealed class UiEndpoints
                 session = new UiSession(role, UiSession.ApiKeyProof, Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))));
             }
         }
-        else if (_options.TrustLoopback && context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address))
+        else if (LoopbackTrust.Applies(context, _options.TrustLoopback, out var notLoopback))
         {
             (status, error) = (StatusCodes.Status200OK, null);
             session = new UiSession(role, UiSession.LoopbackProof, KeyHash: null);
         }
         else
         {
-            (status, error) = (StatusCodes.Status401Unauthorized, "This connection is not trusted on its own: enter an API key to prove the role.");
+            (status, error) = (StatusCodes.Status401Unauthorized, $"This connection is not trusted on its own (loopback trust not applied: {notLoopback}): enter an API key to prove the role.");
         }
 
         if (session is null)
@@ -283,7 +282,8 @@ internal sealed class UiEndpoints
     private async Task SignInFormAsync(HttpContext context, int status, string? error, string returnUrl)
     {
         var tokens = _antiforgery.GetAndStoreTokens(context);
-        var loopback = _options.TrustLoopback && context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
+        // The same check as the gate's: a request through a proxy, or naming another Host, is not offered key-less sign-in.
+        var loopback = LoopbackTrust.Applies(context, _options.TrustLoopback, out var notLoopback);
         var main = new StringBuilder();
         if (error is not null)
         {
@@ -294,7 +294,7 @@ internal sealed class UiEndpoints
             .Append(UiSessionCookie.Lifetime.TotalHours.ToString(CultureInfo.InvariantCulture)).Append(" hours. ")
             .Append(loopback
                 ? "This connection comes from loopback, which this app trusts: no key is needed."
-                : "Prove the role with an API key; only its SHA-256 is configured on the server.")
+                : $"Prove the role with an API key; only its SHA-256 is configured on the server. (Loopback trust not applied: {UiHtml.Text(notLoopback)}.)")
             .Append(" A user signed in to the application itself with a <code>").Append(UiHtml.Text(_options.RoleClaimType))
             .Append("</code> claim needs no sign-in here.</p>")
             .Append("<form class=\"signin\" method=\"post\" action=\"").Append(UiHtml.Text(UiPath)).Append("/signin\">")
