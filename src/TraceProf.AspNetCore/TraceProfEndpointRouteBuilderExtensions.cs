@@ -29,6 +29,16 @@ public static class TraceProfEndpointRouteBuilderExtensions
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<TraceProfOptions>>().Value;
         marker.MappedByEndpointRouting = true;
 
+        // Every endpoint answers through the one route table, as the pipeline-first placement does: when routing
+        // picks "/pprof/{name}" for HEAD /pprof/profile (the capture itself takes GET only), the table still answers
+        // 405 for the capture, not 404 for an unknown profile name.
+        var prefix = new PathString(options.PathPrefix);
+        RequestDelegate dispatch = context => TraceProfRouter.DispatchAsync(
+            context,
+            handlers.Routes,
+            context.Request.Path.StartsWithSegments(prefix, out var rest) ? rest.Value ?? "" : "",
+            handlers.NotFoundAsync);
+
         var group = endpoints.MapGroup(options.PathPrefix);
         foreach (var route in handlers.Routes)
         {
@@ -38,12 +48,14 @@ public static class TraceProfEndpointRouteBuilderExtensions
                 continue;
             }
 
-            group.MapMethods(route.Template, route.AllowedMethods, route.Handler)
+            group.MapMethods(route.Template, route.AllowedMethods, dispatch)
                 .WithDisplayName($"TraceProf {route.Template}")
                 .WithMetadata(new TraceProfEndpointMetadata(route.Description));
         }
 
-        group.Map("/{**path}", handlers.NotFoundAsync).WithDisplayName("TraceProf not found");
+        // What routing could not place (an unknown path, or HEAD or POST on a GET-only capture) reaches the catch-all
+        // and gets the same 404 or 405 + Allow as under the pipeline-first placement.
+        group.Map("/{**path}", dispatch).WithDisplayName("TraceProf not found");
         var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("TraceProf.AspNetCore");
         Log.EndpointsMapped(logger, options.PathPrefix, "MapTraceProf");
         return group;

@@ -19,26 +19,6 @@ internal sealed class TraceProfMiddleware(RequestDelegate next, TraceProfEndpoin
             return next(context);
         }
 
-        var path = rest.Value ?? "";
-        foreach (var route in endpoints.Routes)
-        {
-            if (route.TryMatch(path, out var parameter))
-            {
-                if (!route.Allows(context.Request.Method))
-                {
-                    context.Response.Headers.Allow = string.Join(", ", route.AllowedMethods);
-                    return Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"This TraceProf endpoint accepts {string.Join(", ", route.AllowedMethods)} only.");
-                }
-
-                if (parameter is { } p)
-                {
-                    context.Request.RouteValues[p.Key] = p.Value;
-                }
-
-                return route.Handler(context);
-            }
-        }
-
-        return endpoints.NotFoundAsync(context);
+        return TraceProfRouter.DispatchAsync(context, endpoints.Routes, rest.Value ?? "", endpoints.NotFoundAsync);
     }
 }

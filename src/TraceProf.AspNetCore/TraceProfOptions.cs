@@ -41,9 +41,11 @@ public sealed class TraceProfOptions
     public string RoleClaimType { get; set; } = DefaultRoleClaimType;
 
     /// <summary>
-    /// Gets or sets whether a role header from a loopback connection is trusted without other proof, so that
-    /// <c>curl localhost</c> works in development. Turn it off behind a reverse proxy on the same machine.
-    /// Default value: <see langword="true"/>.
+    /// Gets or sets whether a role header from a direct loopback request is trusted without other proof, so that
+    /// <c>curl localhost</c> works in development. Direct means: a loopback connection, no forwarding header
+    /// (<c>Forwarded</c>, <c>X-Forwarded-*</c>, <c>X-Real-IP</c>, …), and a <c>Host</c> of <c>localhost</c>,
+    /// 127.x.x.x or <c>[::1]</c>. Outside Development, on with no API key logs a Warning at start; turn it off
+    /// wherever anything on the machine forwards traffic to the app. Default value: <see langword="true"/>.
     /// </summary>
     public bool TrustLoopback { get; set; } = true;
 

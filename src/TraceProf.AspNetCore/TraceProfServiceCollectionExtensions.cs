@@ -56,6 +56,7 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton(sp => new RoleMap(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.Roles));
         services.AddSingleton(sp => new ApiKeyVerifier(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeyHashes));
         services.AddSingleton<TraceProfGate>();
+        services.AddHostedService<LoopbackTrustWarning>(); // one Warning at start outside Development: loopback trusted, no key
         services.AddTraceProfUi(); // the browser UI: Ui/UiServiceCollectionExtensions.cs
         services.AddSingleton<TraceProfEndpoints>();
         services.TryAddSingleton<ICaptureSource>(sp => new EventPipeCaptureSource(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<EventPipeCaptureSource>>()));

@@ -10,6 +10,15 @@ internal static class QueryParser
 {
     private const int MaxEchoedLength = 40;
 
+    // ISO 8601 as a machine writes it: a date, or a date and time with an optional fraction and offset (none = UTC).
+    private static readonly string[] SinceFormats =
+    [
+        "yyyy-MM-dd",
+        "yyyy-MM-dd'T'HH:mmK",
+        "yyyy-MM-dd'T'HH:mm:ssK",
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+    ];
+
     public static bool TryGetSeconds(HttpRequest request, TraceProfOptions options, out int seconds, out string? error)
     {
         seconds = options.DefaultCaptureSeconds;
@@ -23,7 +32,7 @@ internal static class QueryParser
             return true;
         }
 
-        if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out seconds) || seconds < 1 || seconds > options.MaxCaptureSeconds)
+        if (!TryParseDigits(raw, out seconds) || seconds < 1 || seconds > options.MaxCaptureSeconds)
         {
             error = $"seconds must be an integer from 1 to {options.MaxCaptureSeconds}; got '{Echo(raw)}'.";
             return false;
@@ -104,7 +113,7 @@ internal static class QueryParser
             return true;
         }
 
-        if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > max)
+        if (!TryParseDigits(raw, out limit) || limit < 1 || limit > max)
         {
             error = $"limit must be an integer from 1 to {max}; got '{Echo(raw)}'.";
             return false;
@@ -126,7 +135,8 @@ internal static class QueryParser
             return true;
         }
 
-        if (!DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        if (!raw.All(c => c is > ' ' and < '\x7f') ||
+            !DateTimeOffset.TryParseExact(raw, SinceFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
         {
             error = $"since must be an ISO 8601 date and time such as 2026-01-31T12:00:00Z; got '{Echo(raw)}'.";
             return false;
@@ -152,8 +162,45 @@ internal static class QueryParser
         return false;
     }
 
-    public static string Echo(string value) =>
-        value.Length <= MaxEchoedLength ? value : string.Concat(value.AsSpan(0, MaxEchoedLength), "…");
+    /// <summary>
+    /// An integer of ASCII digits only, no sign, no white space, no other script's digits, no separators.
+    /// <c>int.TryParse</c> even with <see cref="NumberStyles.None"/> ignores trailing NUL characters (<c>"1\0"</c>
+    /// parses as 1), so it runs only after every character has been checked; it still catches overflow.
+    /// </summary>
+    public static bool TryParseDigits(string raw, out int value)
+    {
+        value = 0;
+        return raw.Length > 0 && raw.All(char.IsAsciiDigit) &&
+            int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>
+    /// Caller input as it may appear in a detail: at most <see cref="MaxEchoedLength"/> characters, control and
+    /// format characters (NUL, a right-to-left override) written as <c>\uXXXX</c> so the reader sees what was sent.
+    /// </summary>
+    public static string Echo(string value)
+    {
+        var cut = value.Length > MaxEchoedLength;
+        var shown = cut ? value.AsSpan(0, char.IsHighSurrogate(value[MaxEchoedLength - 1]) ? MaxEchoedLength - 1 : MaxEchoedLength) : value.AsSpan();
+        var text = new System.Text.StringBuilder(shown.Length + 8);
+        for (var i = 0; i < shown.Length; i++)
+        {
+            var c = shown[i];
+            var category = char.GetUnicodeCategory(c);
+            var lone = char.IsSurrogate(c) && !(char.IsHighSurrogate(c) && i + 1 < shown.Length && char.IsLowSurrogate(shown[i + 1])) &&
+                !(char.IsLowSurrogate(c) && i > 0 && char.IsHighSurrogate(shown[i - 1]));
+            if (category is UnicodeCategory.Control or UnicodeCategory.Format || lone)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        return cut ? text.Append('…').ToString() : text.ToString();
+    }
 
     private static bool TryGetSingle(HttpRequest request, string name, out string? value, out string? error)
     {

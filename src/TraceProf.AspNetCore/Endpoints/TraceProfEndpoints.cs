@@ -28,6 +28,10 @@ internal sealed class TraceProfEndpoints
     // A trace view reads at most this many snapshots; a trace is seldom in more.
     private const int MaxSnapshotsPerTrace = 50;
 
+    // A capture runs for seconds and stores a snapshot: HEAD, which a link checker or a cache may send on its own,
+    // must not start one (405 with Allow: GET). The read-only routes keep GET and HEAD.
+    private static readonly string[] CaptureMethods = [HttpMethods.Get];
+
     private static readonly TimeSpan ThreadsCaptureDuration = TimeSpan.FromMilliseconds(200);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -63,15 +67,15 @@ internal sealed class TraceProfEndpoints
         [
             new("/pprof", Capabilities.None, Guard(Capabilities.None, IndexAsync), "this index"),
             new("/pprof/", Capabilities.None, Guard(Capabilities.None, IndexAsync), "this index"),
-            new("/profile", Capabilities.Cpu, Capture(CaptureKind.Cpu), "CPU profile: samples of every managed thread for ?seconds=N (default 30)"),
-            new("/pprof/profile", Capabilities.Cpu, Capture(CaptureKind.Cpu), "CPU profile (Go pprof path)"),
-            new("/pprof/allocs", Capabilities.Allocs, Capture(CaptureKind.Allocations), "sampled allocations for ?seconds=N"),
-            new("/pprof/contention", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention for ?seconds=N"),
-            new("/pprof/mutex", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention (Go's name)"),
-            new("/pprof/block", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention (Go's name)"),
-            new("/pprof/threads", Capabilities.Threads, Capture(CaptureKind.Threads), "stacks of all managed threads now; ?debug=1|2 for text"),
-            new("/pprof/goroutine", Capabilities.Threads, Capture(CaptureKind.Threads), "stacks of all managed threads (Go's name)"),
-            new("/pprof/trace", Capabilities.Trace, Capture(CaptureKind.Trace), "raw .nettrace for ?seconds=N"),
+            new("/profile", Capabilities.Cpu, Capture(CaptureKind.Cpu), "CPU profile: samples of every managed thread for ?seconds=N (default 30)", CaptureMethods),
+            new("/pprof/profile", Capabilities.Cpu, Capture(CaptureKind.Cpu), "CPU profile (Go pprof path)", CaptureMethods),
+            new("/pprof/allocs", Capabilities.Allocs, Capture(CaptureKind.Allocations), "sampled allocations for ?seconds=N", CaptureMethods),
+            new("/pprof/contention", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention for ?seconds=N", CaptureMethods),
+            new("/pprof/mutex", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention (Go's name)", CaptureMethods),
+            new("/pprof/block", Capabilities.Contention, Capture(CaptureKind.Contention), "lock contention (Go's name)", CaptureMethods),
+            new("/pprof/threads", Capabilities.Threads, Capture(CaptureKind.Threads), "stacks of all managed threads now; ?debug=1|2 for text", CaptureMethods),
+            new("/pprof/goroutine", Capabilities.Threads, Capture(CaptureKind.Threads), "stacks of all managed threads (Go's name)", CaptureMethods),
+            new("/pprof/trace", Capabilities.Trace, Capture(CaptureKind.Trace), "raw .nettrace for ?seconds=N", CaptureMethods),
             new("/snapshots", Capabilities.Snapshots, Guard(Capabilities.Snapshots, ListSnapshotsAsync), "stored snapshots: ?traceId=&kind=&since=&limit="),
             new("/snapshots/{id}", Capabilities.Snapshots, Guard(Capabilities.Snapshots, GetSnapshotAsync), "one stored snapshot: ?format=pprof|speedscope|folded|nettrace"),
             new("/traces/{traceId}", Capabilities.Snapshots, Guard(Capabilities.Snapshots, GetTraceAsync), "every stored sample of one trace, merged: ?kind=cpu&format="),

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,8 +67,8 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
         }
         // --- end of browser UI session ------------------------------------------------------------------------------
 
-        // 3. Loopback, for local development and sidecars.
-        if (_options.TrustLoopback && IsLoopback(context.Connection.RemoteIpAddress))
+        // 3. Loopback, for local development: a direct local connection to a local name, nothing forwarded (LoopbackTrust).
+        if (LoopbackTrust.Applies(context, _options.TrustLoopback, out var notLoopback))
         {
             return DecideHeaderRole(requestedRole, required, "loopback");
         }
@@ -78,7 +77,7 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
             context,
             $"The {_options.RoleHeaderName} header is trusted only with proof: a signed-in user with a '{_options.RoleClaimType}' claim, " +
             $"an API key (Authorization: Bearer <key> or {ApiKeyHeader}: <key>){(apiKeys.HasKeys ? "" : " (none is configured)")}, " +
-            $"or a loopback connection{(_options.TrustLoopback ? "" : " (TrustLoopback is off)")}.");
+            $"or a direct loopback connection (loopback trust not applied: {notLoopback}).");
     }
 
     private static async ValueTask<System.Security.Claims.ClaimsPrincipal?> AuthenticatedUserAsync(HttpContext context)
@@ -111,8 +110,6 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
         var authorization = request.Headers.Authorization.ToString();
         return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
     }
-
-    private static bool IsLoopback(IPAddress? address) => address is not null && IPAddress.IsLoopback(address);
 
     private static GateDecision Unauthorized(HttpContext context, string detail)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Antiforgery;
@@ -24,6 +23,9 @@ internal sealed class UiEndpoints
     private const string ApiKeyField = "apiKey";
     private const string RoleField = "role";
     private const string ReturnUrlField = "returnUrl";
+    private const int MaxReturnUrlLength = 2048;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly TraceProfGate _gate;
     private readonly UiSessionCookie _sessions;
@@ -99,7 +101,7 @@ internal sealed class UiEndpoints
     private Task DeniedAsync(HttpContext context, GateDecision decision)
     {
         var ui = new UiContext(_options.PathPrefix, null, null, false, null);
-        var returnUrl = SafeReturnUrl(context.Request.Path.Value + context.Request.QueryString.Value);
+        var returnUrl = SafeReturnUrl(context.Request.Path.ToUriComponent() + context.Request.QueryString.Value);
         var main = new StringBuilder()
             .Append("<p class=\"error\" role=\"alert\">").Append(UiHtml.Text(decision.Detail)).Append("</p>")
             .Append("<p>A browser cannot send the <code>").Append(UiHtml.Text(_options.RoleHeaderName))
@@ -124,8 +126,8 @@ internal sealed class UiEndpoints
         {
             error = $"kind and trigger are single words of letters, digits, '-' or '_' (at most {MaxFilterLength}).";
         }
-        else if (Filter(query, "limit") is { } rawLimit &&
-                 (!int.TryParse(rawLimit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > SnapshotQuery.MaxLimit))
+        else if (query["limit"].ToString() is { Length: > 0 } rawLimit && // untrimmed: " 5" is as wrong here as in the API
+                 (!QueryParser.TryParseDigits(rawLimit, out limit) || limit < 1 || limit > SnapshotQuery.MaxLimit))
         {
             error = $"limit must be an integer from 1 to {SnapshotQuery.MaxLimit}; got '{QueryParser.Echo(rawLimit)}'.";
         }
@@ -254,14 +256,14 @@ internal sealed class UiEndpoints
                 session = new UiSession(role, UiSession.ApiKeyProof, Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))));
             }
         }
-        else if (_options.TrustLoopback && context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address))
+        else if (LoopbackTrust.Applies(context, _options.TrustLoopback, out var notLoopback))
         {
             (status, error) = (StatusCodes.Status200OK, null);
             session = new UiSession(role, UiSession.LoopbackProof, KeyHash: null);
         }
         else
         {
-            (status, error) = (StatusCodes.Status401Unauthorized, "This connection is not trusted on its own: enter an API key to prove the role.");
+            (status, error) = (StatusCodes.Status401Unauthorized, $"This connection is not trusted on its own (loopback trust not applied: {notLoopback}): enter an API key to prove the role.");
         }
 
         if (session is null)
@@ -280,7 +282,8 @@ internal sealed class UiEndpoints
     private async Task SignInFormAsync(HttpContext context, int status, string? error, string returnUrl)
     {
         var tokens = _antiforgery.GetAndStoreTokens(context);
-        var loopback = _options.TrustLoopback && context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
+        // The same check as the gate's: a request through a proxy, or naming another Host, is not offered key-less sign-in.
+        var loopback = LoopbackTrust.Applies(context, _options.TrustLoopback, out var notLoopback);
         var main = new StringBuilder();
         if (error is not null)
         {
@@ -291,7 +294,7 @@ internal sealed class UiEndpoints
             .Append(UiSessionCookie.Lifetime.TotalHours.ToString(CultureInfo.InvariantCulture)).Append(" hours. ")
             .Append(loopback
                 ? "This connection comes from loopback, which this app trusts: no key is needed."
-                : "Prove the role with an API key; only its SHA-256 is configured on the server.")
+                : $"Prove the role with an API key; only its SHA-256 is configured on the server. (Loopback trust not applied: {UiHtml.Text(notLoopback)}.)")
             .Append(" A user signed in to the application itself with a <code>").Append(UiHtml.Text(_options.RoleClaimType))
             .Append("</code> claim needs no sign-in here.</p>")
             .Append("<form class=\"signin\" method=\"post\" action=\"").Append(UiHtml.Text(UiPath)).Append("/signin\">")
@@ -433,19 +436,69 @@ internal sealed class UiEndpoints
     private static bool IsWord(string? value) =>
         value is null || (value.Length <= MaxFilterLength && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
 
-    /// <summary>Only a path of this UI may be returned to after sign-in: never another host, never a protocol-relative URL.</summary>
+    /// <summary>
+    /// Only a path of this UI may be returned to after sign-in: never another host, never a protocol-relative URL,
+    /// never a dot segment that a browser would resolve out of the UI (<c>/debug/ui/../x</c>, <c>%2e%2e</c>). The
+    /// result goes into the <c>Location</c> header, which takes ASCII only: anything else is percent-encoded as
+    /// UTF-8 (a path with <c>é</c> used to end in a 500), and a value that is not valid UTF-16 falls back to the UI.
+    /// </summary>
     private string SafeReturnUrl(string? value)
     {
         var fallback = UiPath + "/";
-        if (string.IsNullOrEmpty(value) ||
+        if (string.IsNullOrEmpty(value) || value.Length > MaxReturnUrlLength ||
             !(value == UiPath || value.StartsWith(UiPath + "/", StringComparison.Ordinal) || value.StartsWith(UiPath + "?", StringComparison.Ordinal)) ||
             value.Contains("//", StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal) || value.Any(char.IsControl) ||
-            value.StartsWith(UiPath + "/signin", StringComparison.Ordinal) || value.StartsWith(UiPath + "/signout", StringComparison.Ordinal))
+            value.StartsWith(UiPath + "/signin", StringComparison.Ordinal) || value.StartsWith(UiPath + "/signout", StringComparison.Ordinal) ||
+            HasDotSegment(value))
         {
             return fallback;
         }
 
-        return value;
+        return EscapeForLocation(value) ?? fallback;
+    }
+
+    private static bool HasDotSegment(string url)
+    {
+        var end = url.IndexOfAny(['?', '#']);
+        foreach (var segment in (end < 0 ? url : url[..end]).Split('/'))
+        {
+            // Browsers resolve "%2e" as "." in a path (WHATWG URL), so decode before looking.
+            if (Uri.UnescapeDataString(segment) is "." or "..")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? EscapeForLocation(string url)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = StrictUtf8.GetBytes(url);
+        }
+        catch (EncoderFallbackException)
+        {
+            return null; // a lone surrogate: there is no URL for it
+        }
+
+        var escaped = new StringBuilder(bytes.Length);
+        foreach (var b in bytes)
+        {
+            // Printable ASCII stays (an existing %XX escape too); space, quotes, angle brackets and non-ASCII are escaped.
+            if (b is > 0x20 and < 0x7f and not (byte)'"' and not (byte)'<' and not (byte)'>' and not (byte)'`')
+            {
+                escaped.Append((char)b);
+            }
+            else
+            {
+                escaped.Append(CultureInfo.InvariantCulture, $"%{b:X2}");
+            }
+        }
+
+        return escaped.ToString();
     }
 
     private static string ReasonTitle(int status) => status switch

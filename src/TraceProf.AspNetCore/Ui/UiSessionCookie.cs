@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -10,8 +9,8 @@ namespace TraceProf.AspNetCore.Ui;
 /// Issues and reads the browser UI's session cookie. A browser cannot send the role header, so the sign-in form
 /// puts the role into a cookie; a bare role in a cookie would be as spoofable as the header, so the cookie is sealed
 /// with ASP.NET Core Data Protection (authenticated encryption, time-limited) and is honoured only while the proof
-/// given at sign-in still holds: the connection is still loopback with <see cref="TraceProfOptions.TrustLoopback"/>
-/// on, or the API key is still configured.
+/// given at sign-in still holds: loopback trust still applies to the request (<see cref="LoopbackTrust"/>: a direct
+/// loopback connection, nothing forwarded, a local Host), or the API key is still configured.
 /// </summary>
 internal sealed class UiSessionCookie
 {
@@ -93,7 +92,7 @@ internal sealed class UiSessionCookie
 
     private bool ProofStillHolds(HttpContext context, UiSession session) => session.Proof switch
     {
-        UiSession.LoopbackProof => _options.TrustLoopback && context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address),
+        UiSession.LoopbackProof => LoopbackTrust.Applies(context, _options.TrustLoopback, out _),
         UiSession.ApiKeyProof => session.KeyHash is { Length: 64 } hash && hash.All(Uri.IsHexDigit) && _apiKeys.IsConfiguredHash(Convert.FromHexString(hash)),
         _ => false,
     };

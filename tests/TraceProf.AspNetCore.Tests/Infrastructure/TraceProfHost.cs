@@ -39,11 +39,12 @@ public sealed class TraceProfHost : IAsyncDisposable
         Action<TraceProfOptions>? configure = null,
         Action<WebApplicationBuilder>? configureBuilder = null,
         Action<WebApplication>? configureApp = null,
-        string? storagePath = null)
+        string? storagePath = null,
+        string environmentName = "Testing")
     {
         var ownsStorage = storagePath is null;
         storagePath ??= Path.Combine(Path.GetTempPath(), "traceprof-tests", Guid.NewGuid().ToString("N"));
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ApplicationName = "TraceProf.AspNetCore.Tests" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environmentName, ApplicationName = "TraceProf.AspNetCore.Tests" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddTraceProf(options =>

@@ -12,9 +12,15 @@ internal sealed partial class UiBrowser : IDisposable
     private readonly HttpClientHandler _handler;
 
     public UiBrowser(TraceProfHost host)
+        : this(host.Client.BaseAddress!)
+    {
+    }
+
+    /// <summary>A browser whose requests go to <paramref name="baseAddress"/>: the host itself, or a proxy in front of it.</summary>
+    public UiBrowser(Uri baseAddress)
     {
         _handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, UseCookies = true };
-        Client = new HttpClient(_handler) { BaseAddress = host.Client.BaseAddress };
+        Client = new HttpClient(_handler) { BaseAddress = baseAddress };
     }
 
     public HttpClient Client { get; }
