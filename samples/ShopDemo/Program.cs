@@ -82,6 +82,11 @@ if (role == "inventory")
 }
 
 app.MapGet("/", () => Results.Text("ShopDemo: GET /products, GET /orders/quote?items=N, POST /orders?items=N. TraceProf: /debug/pprof/\n"));
+if (builder.Configuration.GetValue("ShopDemo:Troublemakers", true))
+{
+    Troublemakers.Map(app); // DEMO ONLY: /trouble/leak, /trouble/sync-over-async, /trouble/throw (see Troublemakers.cs)
+}
+
 app.MapGet("/products", (Catalog catalog) => catalog.All);
 app.MapGet("/products/{sku}/stock", (string sku, Catalog catalog) =>
     catalog.TryGet(sku, out var product) ? Results.Ok(new { sku, product.Stock }) : Results.NotFound());
