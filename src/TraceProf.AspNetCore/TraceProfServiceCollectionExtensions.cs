@@ -58,7 +58,8 @@ public static class TraceProfServiceCollectionExtensions
         services.AddTraceProfUi(); // the browser UI: Ui/UiServiceCollectionExtensions.cs
         services.AddSingleton<TraceProfEndpoints>();
         services.TryAddSingleton<ICaptureSource>(sp => new EventPipeCaptureSource(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<EventPipeCaptureSource>>()));
-        services.TryAddSingleton<ISnapshotStore>(sp =>
+        services.TryAddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<SnapshotStoreGuard>());
+        services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TraceProfOptions>>().Value;
             var limits = new SnapshotStoreOptions
@@ -69,9 +70,9 @@ public static class TraceProfServiceCollectionExtensions
                 MaxTotalBytes = options.Storage.MaxTotalMegabytes * 1024L * 1024L,
             };
             var time = sp.GetRequiredService<TimeProvider>();
-            return string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
-                ? new PostgreSqlSnapshotStore(options.Storage.ConnectionString!, limits, time, sp.GetService<ILogger<PostgreSqlSnapshotStore>>())
-                : new SqliteSnapshotStore(limits, time, sp.GetService<ILogger<SqliteSnapshotStore>>());
+            return new SnapshotStoreGuard(string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
+                ? async ct => await PostgreSqlSnapshotStore.OpenAsync(options.Storage.ConnectionString!, limits, time, sp.GetService<ILogger<PostgreSqlSnapshotStore>>(), ct).ConfigureAwait(false)
+                : _ => Task.FromResult<ISnapshotStore>(new SqliteSnapshotStore(limits, time, sp.GetService<ILogger<SqliteSnapshotStore>>())));
         });
 
         // Open the store while the host starts, so a wrong path or connection string fails start-up, not the

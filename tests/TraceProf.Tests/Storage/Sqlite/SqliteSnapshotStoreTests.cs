@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using TraceProf.Storage;
 
-namespace TraceProf.Tests.Storage;
+namespace TraceProf.Tests.Storage.Sqlite;
 
 public sealed class SqliteSnapshotStoreTests : IDisposable
 {

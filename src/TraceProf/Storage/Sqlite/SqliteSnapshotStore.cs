@@ -30,24 +30,11 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
     /// <summary>The name of the artifact folder inside <see cref="SnapshotStoreOptions.Path"/>.</summary>
     public const string BlobsFolderName = "blobs";
 
-    private const string TempSuffix = ".tmp";
-
-    private static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(10);
-    private const string PprofSuffix = ".pb.gz";
-    private const string NettraceSuffix = ".nettrace";
-
-    private const string SelectColumns =
-        "id, trace_id, span_id, kind, trigger, status, service_name, host_name, started_at, duration, " +
-        "sample_count, profile_bytes, nettrace_bytes, " +
-        "(SELECT group_concat(trace_id, ',') FROM snapshot_traces t WHERE t.snapshot_id = snapshots.id), " +
-        "service_instance_id";
-
     private readonly string connectionString;
     private readonly string databasePath;
-    private readonly string blobsPath;
-    private readonly int maxCount;
-    private readonly TimeSpan maxAge;
+    private readonly SnapshotBlobs blobs;
     private readonly long maxTotalBytes;
+    private readonly SqliteRetention retention;
     private readonly TimeProvider timeProvider;
     private readonly ILogger logger;
 
@@ -71,15 +58,16 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
 
-        this.maxCount = options.MaxCount;
-        this.maxAge = options.MaxAge;
         this.maxTotalBytes = options.MaxTotalBytes;
         this.timeProvider = timeProvider ?? TimeProvider.System;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
 
         string root = System.IO.Path.GetFullPath(options.Path);
         this.databasePath = System.IO.Path.Combine(root, DatabaseFileName);
-        this.blobsPath = System.IO.Path.Combine(root, BlobsFolderName);
+        this.blobs = new SnapshotBlobs(System.IO.Path.Combine(root, BlobsFolderName), this.logger);
+        this.retention = new SqliteRetention(
+            new SnapshotStoreOptions { Path = root, MaxCount = options.MaxCount, MaxAge = options.MaxAge, MaxTotalBytes = options.MaxTotalBytes },
+            this.blobs, this.timeProvider, this.logger);
         this.connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = this.databasePath,
@@ -89,7 +77,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             ForeignKeys = true,
         }.ToString();
 
-        Directory.CreateDirectory(this.blobsPath);
+        Directory.CreateDirectory(this.blobs.Folder);
         try
         {
             using SqliteConnection connection = this.Open();
@@ -100,8 +88,8 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             }
 
             SqliteSnapshotSchema.Migrate(connection, this.databasePath);
-            this.Reconcile(connection);
-            this.EnforceRetention(connection, keepId: null);
+            SqliteReconciler.Run(connection, this.blobs, this.timeProvider.GetUtcNow(), this.logger);
+            this.retention.Enforce(connection, keepId: null);
             long count = Convert.ToInt64(
                 ExecuteScalarString(connection, "SELECT COUNT(*) FROM snapshots;"), CultureInfo.InvariantCulture);
             StorageLog.Opened(this.logger, root, count, SqliteSnapshotSchema.CurrentVersion);
@@ -159,10 +147,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             long total = (profileBytes ?? 0) + (nettraceBytes ?? 0);
             if (total > this.maxTotalBytes)
             {
-                throw new SnapshotTooLargeException(
-                    string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"The snapshot's files total {total} bytes, more than the store may hold in all (MaxTotalBytes {this.maxTotalBytes})."));
+                throw SnapshotSql.TooLarge(total, this.maxTotalBytes);
             }
 
             await this.writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -181,8 +166,8 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
                 var temporary = new List<(string Temp, string Final)>(artifacts.Count);
                 foreach ((SnapshotArtifact artifact, string source) in artifacts)
                 {
-                    string final = this.ArtifactPath(info.Id, artifact);
-                    string temp = final + "." + Guid.NewGuid().ToString("N")[..8] + TempSuffix;
+                    string final = this.blobs.PathOf(info.Id, artifact);
+                    string temp = SnapshotBlobs.TempNameFor(final);
                     created.Add(temp);
                     File.Move(source, temp);
                     temporary.Add((temp, final));
@@ -214,7 +199,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
 
                 try
                 {
-                    this.EnforceRetention(connection, keepId: stored.Id);
+                    this.retention.Enforce(connection, keepId: stored.Id);
                 }
                 catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
                 {
@@ -235,14 +220,14 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             {
                 foreach (string path in created)
                 {
-                    this.TryDeleteFile(path);
+                    this.blobs.TryDelete(path);
                 }
 
                 foreach (string? source in artifacts.Values)
                 {
                     if (!string.IsNullOrEmpty(source))
                     {
-                        this.TryDeleteFile(source);
+                        this.blobs.TryDelete(source);
                     }
                 }
             }
@@ -258,10 +243,10 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
 
         using SqliteConnection connection = this.Open();
         using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"SELECT {SelectColumns} FROM snapshots WHERE id = $id;";
+        command.CommandText = SnapshotSql.SelectById(SnapshotSqlDialect.Sqlite);
         command.Parameters.AddWithValue("$id", id);
         using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadInfo(reader) : null;
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? SnapshotSql.ReadInfo(reader) : null;
     }
 
     /// <inheritdoc />
@@ -274,37 +259,13 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         using SqliteConnection connection = this.Open();
         using SqliteCommand command = connection.CreateCommand();
 
-        // Only constant fragments are concatenated; every value is a parameter.
-        var where = new List<string>(3);
-        if (query.TraceId is not null)
-        {
-            where.Add("(trace_id = $trace_id OR id IN (SELECT snapshot_id FROM snapshot_traces WHERE trace_id = $trace_id))");
-            command.Parameters.AddWithValue("$trace_id", query.TraceId);
-        }
-
-        if (query.Kind is not null)
-        {
-            where.Add("kind = $kind");
-            command.Parameters.AddWithValue("$kind", query.Kind);
-        }
-
-        if (query.Since is { } since)
-        {
-            where.Add("started_at >= $since");
-            command.Parameters.AddWithValue("$since", since.UtcTicks);
-        }
-
-        command.CommandText =
-            $"SELECT {SelectColumns} FROM snapshots" +
-            (where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where)) +
-            " ORDER BY started_at DESC, id DESC LIMIT $limit;";
-        command.Parameters.AddWithValue("$limit", query.Limit);
+        SnapshotSql.BuildList(command, SnapshotSqlDialect.Sqlite, query);
 
         var results = new List<SnapshotInfo>();
         using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            results.Add(ReadInfo(reader));
+            results.Add(SnapshotSql.ReadInfo(reader));
         }
 
         return results;
@@ -340,7 +301,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
 
         try
         {
-            return new FileStream(this.ArtifactPath(id, artifact), new FileStreamOptions
+            return new FileStream(this.blobs.PathOf(id, artifact), new FileStreamOptions
             {
                 Mode = FileMode.Open,
                 Access = FileAccess.Read,
@@ -386,32 +347,6 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         SnapshotValidation.ValidateLimits(options);
     }
 
-    private static string Suffix(SnapshotArtifact artifact) => artifact switch
-    {
-        SnapshotArtifact.Pprof => PprofSuffix,
-        SnapshotArtifact.Nettrace => NettraceSuffix,
-        _ => throw new ArgumentOutOfRangeException(nameof(artifact), artifact, "Unknown artifact."),
-    };
-
-    private static SnapshotInfo ReadInfo(SqliteDataReader reader) => new()
-    {
-        Id = reader.GetString(0),
-        TraceId = reader.GetString(1),
-        SpanId = reader.IsDBNull(2) ? null : reader.GetString(2),
-        Kind = reader.GetString(3),
-        Trigger = reader.GetString(4),
-        Status = reader.GetString(5),
-        ServiceName = reader.GetString(6),
-        HostName = reader.GetString(7),
-        StartedAt = new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
-        Duration = TimeSpan.FromTicks(reader.GetInt64(9)),
-        SampleCount = reader.GetInt64(10),
-        ProfileBytes = reader.IsDBNull(11) ? 0 : reader.GetInt64(11),
-        NettraceBytes = reader.IsDBNull(12) ? 0 : reader.GetInt64(12),
-        ContainedTraceIds = reader.IsDBNull(13) ? [] : reader.GetString(13).Split(','),
-        ServiceInstanceId = reader.IsDBNull(14) ? null : reader.GetString(14),
-    };
-
     private static string ExecuteScalarString(SqliteConnection connection, string sql)
     {
         using SqliteCommand command = connection.CreateCommand();
@@ -426,11 +361,6 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         command.Parameters.AddWithValue("$id", id);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
-
-    private static object DbValue(long? value) => value is { } v ? v : DBNull.Value;
-
-    private string ArtifactPath(string id, SnapshotArtifact artifact) =>
-        System.IO.Path.Combine(this.blobsPath, id + Suffix(artifact));
 
     private SqliteConnection Open()
     {
@@ -465,28 +395,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         using (SqliteCommand command = connection.CreateCommand())
         {
             command.Transaction = transaction;
-            command.CommandText =
-                """
-                INSERT INTO snapshots (id, trace_id, span_id, kind, trigger, status, service_name, host_name,
-                    started_at, duration, sample_count, profile_bytes, nettrace_bytes, stored_at, service_instance_id)
-                VALUES ($id, $trace_id, $span_id, $kind, $trigger, $status, $service_name, $host_name,
-                    $started_at, $duration, $sample_count, $profile_bytes, $nettrace_bytes, $stored_at, $service_instance_id);
-                """;
-            command.Parameters.AddWithValue("$id", info.Id);
-            command.Parameters.AddWithValue("$trace_id", info.TraceId);
-            command.Parameters.AddWithValue("$span_id", (object?)info.SpanId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$kind", info.Kind);
-            command.Parameters.AddWithValue("$trigger", info.Trigger);
-            command.Parameters.AddWithValue("$status", info.Status);
-            command.Parameters.AddWithValue("$service_name", info.ServiceName);
-            command.Parameters.AddWithValue("$host_name", info.HostName);
-            command.Parameters.AddWithValue("$started_at", info.StartedAt.UtcTicks);
-            command.Parameters.AddWithValue("$duration", info.Duration.Ticks);
-            command.Parameters.AddWithValue("$sample_count", info.SampleCount);
-            command.Parameters.AddWithValue("$profile_bytes", DbValue(profileBytes));
-            command.Parameters.AddWithValue("$nettrace_bytes", DbValue(nettraceBytes));
-            command.Parameters.AddWithValue("$stored_at", this.timeProvider.GetUtcNow().UtcTicks);
-            command.Parameters.AddWithValue("$service_instance_id", (object?)info.ServiceInstanceId ?? DBNull.Value);
+            SnapshotSql.BuildInsert(command, SnapshotSqlDialect.Sqlite, info, profileBytes, nettraceBytes, this.timeProvider.GetUtcNow());
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -494,245 +403,12 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         {
             using SqliteCommand command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "INSERT INTO snapshot_traces (trace_id, snapshot_id) VALUES ($trace_id, $id);";
-            command.Parameters.AddWithValue("$trace_id", traceId);
-            command.Parameters.AddWithValue("$id", info.Id);
+            SnapshotSql.BuildInsertTrace(command, SnapshotSqlDialect.Sqlite, info.Id, traceId);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Not cancellable: once the commit starts, the snapshot is stored and the files must stay.
         transaction.Commit();
-    }
-
-    /// <summary>Deletes rows and files beyond the count, age and byte limits, oldest first.</summary>
-    private void EnforceRetention(SqliteConnection connection, string? keepId)
-    {
-        var victims = new List<string>();
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            // One pass, newest first: the row's position and the bytes of it plus everything newer decide.
-            command.CommandText =
-                """
-                SELECT id FROM (
-                    SELECT id, stored_at,
-                        ROW_NUMBER() OVER newest AS position,
-                        SUM(COALESCE(profile_bytes, 0) + COALESCE(nettrace_bytes, 0)) OVER newest AS running_bytes
-                    FROM snapshots
-                    WINDOW newest AS (ORDER BY stored_at DESC, id DESC ROWS UNBOUNDED PRECEDING))
-                WHERE ($keep IS NULL OR id <> $keep)
-                  AND (position > $max_count OR running_bytes > $max_bytes OR stored_at < $cutoff);
-                """;
-            command.Parameters.AddWithValue("$keep", (object?)keepId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$max_count", this.maxCount);
-            command.Parameters.AddWithValue("$max_bytes", this.maxTotalBytes);
-            command.Parameters.AddWithValue("$cutoff", (this.timeProvider.GetUtcNow() - this.maxAge).UtcTicks);
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                victims.Add(reader.GetString(0));
-            }
-        }
-
-        if (victims.Count == 0)
-        {
-            return;
-        }
-
-        DeleteRows(connection, victims);
-
-        // Rows go first: a file left behind by a failed delete is an orphan the next open removes, whereas a
-        // row without its file would be listed but not downloadable.
-        foreach (string id in victims)
-        {
-            this.TryDeleteFile(this.ArtifactPath(id, SnapshotArtifact.Pprof));
-            this.TryDeleteFile(this.ArtifactPath(id, SnapshotArtifact.Nettrace));
-        }
-
-        StorageLog.Expired(this.logger, victims.Count);
-    }
-
-    private static void DeleteRows(SqliteConnection connection, List<string> ids)
-    {
-        using SqliteTransaction transaction = connection.BeginTransaction();
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.Transaction = transaction;
-            command.CommandText = "DELETE FROM snapshots WHERE id = $id;";
-            SqliteParameter parameter = command.Parameters.Add("$id", SqliteType.Text);
-            foreach (string id in ids)
-            {
-                parameter.Value = id;
-                command.ExecuteNonQuery();
-            }
-        }
-
-        transaction.Commit();
-    }
-
-    /// <summary>Makes rows and files agree after a crash or an operator's deletion. Runs only on open.</summary>
-    private void Reconcile(SqliteConnection connection)
-    {
-        var rows = new Dictionary<string, (bool Profile, bool Nettrace)>(StringComparer.Ordinal);
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText =
-                "SELECT id, profile_bytes IS NOT NULL, nettrace_bytes IS NOT NULL FROM snapshots;";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                rows[reader.GetString(0)] = (reader.GetBoolean(1), reader.GetBoolean(2));
-            }
-        }
-
-        var present = new HashSet<(string Id, SnapshotArtifact Artifact)>();
-        int orphans = 0;
-
-        // Several processes may share one folder (services on one machine, one store): a file written in the
-        // last minutes may be another process's add in flight, so only older leftovers count as orphans.
-        DateTime recent = this.timeProvider.GetUtcNow().UtcDateTime - OrphanGrace;
-        foreach (string file in Directory.EnumerateFiles(this.blobsPath))
-        {
-            string name = System.IO.Path.GetFileName(file);
-            bool isRecent = File.GetLastWriteTimeUtc(file) > recent;
-            if (name.EndsWith(TempSuffix, StringComparison.Ordinal))
-            {
-                if (isRecent)
-                {
-                    continue;
-                }
-
-                orphans += this.TryDeleteFile(file) ? 1 : 0;
-                continue;
-            }
-
-            if (!TryParseBlobName(name, out string? id, out SnapshotArtifact artifact))
-            {
-                continue; // not ours; leave it alone
-            }
-
-            bool wanted = rows.TryGetValue(id, out (bool Profile, bool Nettrace) has) &&
-                (artifact == SnapshotArtifact.Pprof ? has.Profile : has.Nettrace);
-            if (wanted)
-            {
-                present.Add((id, artifact));
-            }
-            else if (!isRecent)
-            {
-                orphans += this.TryDeleteFile(file) ? 1 : 0;
-            }
-        }
-
-        if (orphans > 0)
-        {
-            StorageLog.OrphansDeleted(this.logger, orphans);
-        }
-
-        // A row keeps the artifacts whose files exist; a row left with none is deleted.
-        var emptied = new List<string>();
-        var lostProfile = new List<string>();
-        var lostNettrace = new List<string>();
-        int missing = 0;
-        foreach ((string id, (bool profile, bool nettrace)) in rows)
-        {
-            bool keepProfile = profile && present.Contains((id, SnapshotArtifact.Pprof));
-            bool keepNettrace = nettrace && present.Contains((id, SnapshotArtifact.Nettrace));
-            missing += (profile && !keepProfile ? 1 : 0) + (nettrace && !keepNettrace ? 1 : 0);
-            if (!keepProfile && !keepNettrace)
-            {
-                emptied.Add(id);
-                continue;
-            }
-
-            if (profile && !keepProfile)
-            {
-                lostProfile.Add(id);
-            }
-
-            if (nettrace && !keepNettrace)
-            {
-                lostNettrace.Add(id);
-            }
-        }
-
-        if (emptied.Count > 0)
-        {
-            DeleteRows(connection, emptied);
-            foreach (string id in emptied)
-            {
-                this.TryDeleteFile(this.ArtifactPath(id, SnapshotArtifact.Pprof));
-                this.TryDeleteFile(this.ArtifactPath(id, SnapshotArtifact.Nettrace));
-            }
-        }
-
-        if (lostProfile.Count > 0 || lostNettrace.Count > 0)
-        {
-            using SqliteTransaction transaction = connection.BeginTransaction();
-            ClearColumn(connection, transaction, "UPDATE snapshots SET profile_bytes = NULL WHERE id = $id;", lostProfile);
-            ClearColumn(connection, transaction, "UPDATE snapshots SET nettrace_bytes = NULL WHERE id = $id;", lostNettrace);
-            transaction.Commit();
-        }
-
-        if (missing > 0)
-        {
-            StorageLog.MissingArtifacts(this.logger, missing);
-        }
-
-        static void ClearColumn(SqliteConnection connection, SqliteTransaction transaction, string sql, List<string> ids)
-        {
-            using SqliteCommand command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            SqliteParameter parameter = command.Parameters.Add("$id", SqliteType.Text);
-            foreach (string id in ids)
-            {
-                parameter.Value = id;
-                command.ExecuteNonQuery();
-            }
-        }
-    }
-
-    private static bool TryParseBlobName(
-        string name,
-        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? id,
-        out SnapshotArtifact artifact)
-    {
-        foreach (SnapshotArtifact candidate in (ReadOnlySpan<SnapshotArtifact>)[SnapshotArtifact.Pprof, SnapshotArtifact.Nettrace])
-        {
-            string suffix = Suffix(candidate);
-            if (name.Length == SnapshotIds.Length + suffix.Length && name.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                string prefix = name[..SnapshotIds.Length];
-                if (SnapshotIds.IsValid(prefix))
-                {
-                    id = prefix;
-                    artifact = candidate;
-                    return true;
-                }
-            }
-        }
-
-        id = null;
-        artifact = default;
-        return false;
-    }
-
-    private bool TryDeleteFile(string path)
-    {
-        try
-        {
-            if (!File.Exists(path))
-            {
-                return false;
-            }
-
-            File.Delete(path);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            StorageLog.FileDeleteFailed(this.logger, ex, path);
-            return false;
-        }
     }
 
     private void ReleaseDatabaseFiles()
