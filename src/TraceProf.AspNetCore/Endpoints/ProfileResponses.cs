@@ -29,6 +29,12 @@ internal static class ProfileResponses
         {
             var artifact = format == ProfileFormat.Nettrace ? SnapshotArtifact.Nettrace : SnapshotArtifact.Pprof;
             stored = await store.OpenArtifactAsync(snapshot.Id, artifact, cancellationToken).ConfigureAwait(false);
+            if (stored is null && artifact == SnapshotArtifact.Nettrace && snapshot.NettraceOmitted is { } omitted)
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"Snapshot {snapshot.Id} has no nettrace: {omitted} Raise TraceProf:Storage:MaxTotalMegabytes to keep raw traces.").ConfigureAwait(false);
+                return;
+            }
+
             if (stored is null)
             {
                 await Problems.WriteAsync(

@@ -222,6 +222,7 @@ internal sealed class TraceProfEndpoints
                 sampleCount = row.SampleCount,
                 profileBytes = row.ProfileBytes,
                 nettraceBytes = row.NettraceBytes,
+                nettraceOmitted = row.NettraceOmitted,
                 containedTraceIds = row.ContainedTraceIds,
                 href = $"{_options.PathPrefix}/snapshots/{row.Id}",
             }),

@@ -20,7 +20,7 @@ internal static class SnapshotSql
         "s.id, s.trace_id, s.span_id, s.kind, s.trigger, s.status, s.service_name, s.host_name, s.started_at, s.duration, " +
         "s.sample_count, s.profile_bytes, s.nettrace_bytes, " +
         $"(SELECT {d.AggregateTraceIds} FROM {d.TracesTable} t WHERE t.snapshot_id = s.id), " +
-        "s.service_instance_id";
+        "s.service_instance_id, s.nettrace_omitted";
 
     /// <summary>One row by id; the parameter is <c>id</c>.</summary>
     public static string SelectById(SnapshotSqlDialect d) =>
@@ -61,7 +61,7 @@ internal static class SnapshotSql
         string[] columns =
         [
             "id", "trace_id", "span_id", "kind", "trigger", "status", "service_name", "service_instance_id", "host_name",
-            "started_at", "duration", "sample_count", "profile_bytes", "nettrace_bytes", "stored_at",
+            "started_at", "duration", "sample_count", "profile_bytes", "nettrace_bytes", "stored_at", "nettrace_omitted",
         ];
         command.CommandText =
             $"INSERT INTO {d.SnapshotsTable} ({string.Join(", ", columns)}) " +
@@ -81,6 +81,7 @@ internal static class SnapshotSql
         AddParameter(command, d, "profile_bytes", profileBytes);
         AddParameter(command, d, "nettrace_bytes", nettraceBytes);
         AddParameter(command, d, "stored_at", storedAt.UtcTicks);
+        AddParameter(command, d, "nettrace_omitted", info.NettraceOmitted);
     }
 
     /// <summary>Fills <paramref name="command"/> with the insert of one contained trace id.</summary>
@@ -138,6 +139,7 @@ internal static class SnapshotSql
         NettraceBytes = reader.IsDBNull(12) ? 0 : reader.GetInt64(12),
         ContainedTraceIds = reader.IsDBNull(13) ? [] : reader.GetString(13).Split(','),
         ServiceInstanceId = reader.IsDBNull(14) ? null : reader.GetString(14),
+        NettraceOmitted = reader.IsDBNull(15) ? null : reader.GetString(15),
     };
 
     /// <summary>The refusal of a snapshot whose files alone exceed the store's byte limit.</summary>

@@ -48,6 +48,11 @@ internal static class PostgreSqlSnapshotSchema
             PRIMARY KEY (snapshot_id, artifact)
         );
         """,
+
+        // v2: why the raw trace was left out (it did not fit in the byte limit; the profile was kept).
+        """
+        ALTER TABLE traceprof_snapshots ADD COLUMN nettrace_omitted text NULL;
+        """,
     ];
 
     /// <summary>The version this code writes.</summary>

@@ -97,19 +97,15 @@ public sealed class PostgreSqlSnapshotStore : ISnapshotStore, IDisposable
             ArgumentNullException.ThrowIfNull(info);
             SnapshotValidation.ValidateInfo(info);
             SnapshotValidation.ValidateArtifacts(artifacts);
-            long? profileBytes = artifacts.TryGetValue(SnapshotArtifact.Pprof, out var pprof) ? new FileInfo(pprof).Length : null;
-            long? nettraceBytes = artifacts.TryGetValue(SnapshotArtifact.Nettrace, out var nettrace) ? new FileInfo(nettrace).Length : null;
-            var total = (profileBytes ?? 0) + (nettraceBytes ?? 0);
-            if (total > _maxTotalBytes)
-            {
-                throw SnapshotSql.TooLarge(total, _maxTotalBytes);
-            }
+            var fitted = SnapshotBudget.Fit(info, artifacts, _maxTotalBytes);
+            long? profileBytes = fitted.ProfileBytes;
+            long? nettraceBytes = fitted.NettraceBytes;
 
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (var insert = new NpgsqlCommand(null, connection, transaction))
             {
-                SnapshotSql.BuildInsert(insert, SnapshotSqlDialect.PostgreSql, info, profileBytes, nettraceBytes, _time.GetUtcNow());
+                SnapshotSql.BuildInsert(insert, SnapshotSqlDialect.PostgreSql, fitted.Info, profileBytes, nettraceBytes, _time.GetUtcNow());
                 try
                 {
                     await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -127,7 +123,7 @@ public sealed class PostgreSqlSnapshotStore : ISnapshotStore, IDisposable
                 await trace.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            foreach (var (artifact, path) in artifacts)
+            foreach (var (artifact, path) in fitted.Artifacts)
             {
                 // The file is streamed into the parameter, never held in memory whole.
                 var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
@@ -142,7 +138,7 @@ public sealed class PostgreSqlSnapshotStore : ISnapshotStore, IDisposable
             }
 
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            var stored = info with { ProfileBytes = profileBytes ?? 0, NettraceBytes = nettraceBytes ?? 0 };
+            var stored = fitted.Info with { ProfileBytes = profileBytes ?? 0, NettraceBytes = nettraceBytes ?? 0 };
             try
             {
                 await ApplyRetentionAsync(CancellationToken.None).ConfigureAwait(false);

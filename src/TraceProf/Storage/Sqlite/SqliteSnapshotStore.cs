@@ -108,8 +108,9 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
     /// <remarks>
     /// The files belong to the store from the moment of the call: on any failure, including invalid
     /// arguments and cancellation, they are deleted and the exception propagates. A snapshot whose files
-    /// together exceed <see cref="SnapshotStoreOptions.MaxTotalBytes"/> is refused with an
-    /// <see cref="ArgumentException"/>. A duplicate id is refused with an <see cref="ArgumentException"/>.
+    /// together exceed <see cref="SnapshotStoreOptions.MaxTotalBytes"/> is stored without its nettrace when the
+    /// profile alone fits (<see cref="SnapshotInfo.NettraceOmitted"/> says so), and refused with a
+    /// <see cref="SnapshotTooLargeException"/> otherwise. A duplicate id is refused with an <see cref="ArgumentException"/>.
     /// </remarks>
     public async Task<SnapshotInfo> AddAsync(
         SnapshotInfo info,
@@ -129,26 +130,15 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
             ObjectDisposedException.ThrowIf(this.disposed, this);
             cancellationToken.ThrowIfCancellationRequested();
 
-            long? profileBytes = null;
-            long? nettraceBytes = null;
-            foreach ((SnapshotArtifact artifact, string path) in artifacts)
+            FittedSnapshot fitted = SnapshotBudget.Fit(info, artifacts, this.maxTotalBytes);
+            if (fitted.LeftOutPath is { } leftOut)
             {
-                long length = new FileInfo(path).Length; // FileNotFoundException when the caller's file is gone
-                if (artifact == SnapshotArtifact.Pprof)
-                {
-                    profileBytes = length;
-                }
-                else
-                {
-                    nettraceBytes = length;
-                }
+                this.blobs.TryDelete(leftOut);
             }
 
+            long? profileBytes = fitted.ProfileBytes;
+            long? nettraceBytes = fitted.NettraceBytes;
             long total = (profileBytes ?? 0) + (nettraceBytes ?? 0);
-            if (total > this.maxTotalBytes)
-            {
-                throw SnapshotSql.TooLarge(total, this.maxTotalBytes);
-            }
 
             await this.writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
@@ -163,8 +153,8 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
                 // Move each file next to its final name first (a move across volumes is a copy), then rename:
                 // a final name never refers to a half-copied file, and a crash leaves only *.tmp files that
                 // the next open deletes.
-                var temporary = new List<(string Temp, string Final)>(artifacts.Count);
-                foreach ((SnapshotArtifact artifact, string source) in artifacts)
+                var temporary = new List<(string Temp, string Final)>(fitted.Artifacts.Count);
+                foreach ((SnapshotArtifact artifact, string source) in fitted.Artifacts)
                 {
                     string final = this.blobs.PathOf(info.Id, artifact);
                     string temp = SnapshotBlobs.TempNameFor(final);
@@ -187,7 +177,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
                     await hook(cancellationToken).ConfigureAwait(false);
                 }
 
-                SnapshotInfo stored = info with
+                SnapshotInfo stored = fitted.Info with
                 {
                     ProfileBytes = profileBytes ?? 0,
                     NettraceBytes = nettraceBytes ?? 0,
