@@ -68,6 +68,7 @@ public static class TraceProfServiceCollectionExtensions
                 MaxCount = options.Storage.MaxCount,
                 MaxAge = TimeSpan.FromHours(options.Storage.MaxAgeHours),
                 MaxTotalBytes = options.Storage.MaxTotalMegabytes * 1024L * 1024L,
+                CaptureTempPath = Path.Combine(StoragePath(options, sp.GetRequiredService<IHostEnvironment>()), "tmp"), // = CaptureCoordinatorOptions.TempDirectory
             };
             var time = sp.GetRequiredService<TimeProvider>();
             return new SnapshotStoreGuard(string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)

@@ -36,4 +36,8 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 5107, EventName = "NotWalMode", Level = LogLevel.Warning,
         Message = "SQLite refused WAL mode for {Path} (journal mode is {Mode}); readers may wait for writers.")]
     public static partial void NotWal(ILogger logger, string path, string mode);
+
+    [LoggerMessage(EventId = 5108, EventName = "TempFilesSwept", Level = LogLevel.Information,
+        Message = "Deleted {Count} files of captures that never finished (an earlier run stopped mid-capture) from {Folder}.")]
+    public static partial void TempFilesSwept(ILogger logger, int count, string folder);
 }

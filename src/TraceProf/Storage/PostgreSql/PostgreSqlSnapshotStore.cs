@@ -56,6 +56,13 @@ public sealed class PostgreSqlSnapshotStore : ISnapshotStore, IDisposable
         {
             await PostgreSqlSnapshotSchema.MigrateAsync(dataSource, cancellationToken).ConfigureAwait(false);
             await store.ApplyRetentionAsync(cancellationToken).ConfigureAwait(false);
+
+            // The rows are in the database, but captures in progress are written locally first.
+            if (options.CaptureTempPath is { } temp)
+            {
+                new CaptureTempFolder(Path.GetFullPath(temp), store._logger).Sweep(store._time.GetUtcNow());
+            }
+
             return store;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)

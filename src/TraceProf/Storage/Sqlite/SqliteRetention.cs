@@ -3,9 +3,16 @@ using Microsoft.Extensions.Logging;
 
 namespace TraceProf.Storage;
 
-/// <summary>Retention of the SQLite store: the count, age and byte limits, applied on open and after every add.</summary>
-internal sealed class SqliteRetention(SnapshotStoreOptions options, SnapshotBlobs blobs, TimeProvider timeProvider, ILogger logger)
+/// <summary>
+/// Retention of the SQLite store: the count, age and byte limits, applied on open and after every add. The byte
+/// limit counts the capture temp folder too (files of captures in flight or left by a crash), except the files
+/// of the snapshot being stored.
+/// </summary>
+internal sealed class SqliteRetention(SnapshotStoreOptions options, SnapshotBlobs blobs, CaptureTempFolder? temp, TimeProvider timeProvider, ILogger logger)
 {
+    /// <summary>Gets the capture temp folder, when the store knows it.</summary>
+    public CaptureTempFolder? Temp => temp;
+
     /// <summary>Deletes rows and files beyond the count, age and byte limits, oldest first.</summary>
     public void Enforce(SqliteConnection connection, string? keepId)
     {
@@ -14,7 +21,7 @@ internal sealed class SqliteRetention(SnapshotStoreOptions options, SnapshotBlob
         {
             command.CommandText = SnapshotSql.RetentionVictims(SnapshotSqlDialect.Sqlite, withKeep: keepId is not null) + ";";
             SnapshotSql.AddRetentionParameters(
-                command, SnapshotSqlDialect.Sqlite, keepId, options.MaxCount, options.MaxTotalBytes, timeProvider.GetUtcNow() - options.MaxAge);
+                command, SnapshotSqlDialect.Sqlite, keepId, options.MaxCount, Math.Max(0, options.MaxTotalBytes - (temp?.Bytes(keepId) ?? 0)), timeProvider.GetUtcNow() - options.MaxAge);
             using SqliteDataReader reader = command.ExecuteReader();
             while (reader.Read())
             {

@@ -67,7 +67,8 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         this.blobs = new SnapshotBlobs(System.IO.Path.Combine(root, BlobsFolderName), this.logger);
         this.retention = new SqliteRetention(
             new SnapshotStoreOptions { Path = root, MaxCount = options.MaxCount, MaxAge = options.MaxAge, MaxTotalBytes = options.MaxTotalBytes },
-            this.blobs, this.timeProvider, this.logger);
+            this.blobs,
+            options.CaptureTempPath is { } temp ? new CaptureTempFolder(System.IO.Path.GetFullPath(temp), this.logger) : null, this.timeProvider, this.logger);
         this.connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = this.databasePath,
@@ -89,6 +90,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
 
             SqliteSnapshotSchema.Migrate(connection, this.databasePath);
             SqliteReconciler.Run(connection, this.blobs, this.timeProvider.GetUtcNow(), this.logger);
+            this.retention.Temp?.Sweep(this.timeProvider.GetUtcNow());
             this.retention.Enforce(connection, keepId: null);
             long count = Convert.ToInt64(
                 ExecuteScalarString(connection, "SELECT COUNT(*) FROM snapshots;"), CultureInfo.InvariantCulture);
