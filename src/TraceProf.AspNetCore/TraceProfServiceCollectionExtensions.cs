@@ -68,13 +68,15 @@ public static class TraceProfServiceCollectionExtensions
                 MaxCount = options.Storage.MaxCount,
                 MaxAge = TimeSpan.FromHours(options.Storage.MaxAgeHours),
                 MaxTotalBytes = options.Storage.MaxTotalMegabytes * 1024L * 1024L,
-                CaptureTempPath = Path.Combine(StoragePath(options, sp.GetRequiredService<IHostEnvironment>()), "tmp"), // = CaptureCoordinatorOptions.TempDirectory
+                CaptureTempPath = CaptureTempFolder.Choose(Path.Combine(StoragePath(options, sp.GetRequiredService<IHostEnvironment>()), "tmp")), // = CaptureCoordinatorOptions.TempDirectory
             };
             var time = sp.GetRequiredService<TimeProvider>();
-            return new SnapshotStoreGuard(string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
-                ? async ct => await PostgreSqlSnapshotStore.OpenAsync(options.Storage.ConnectionString!, limits, time, sp.GetService<ILogger<PostgreSqlSnapshotStore>>(), ct).ConfigureAwait(false)
-                : _ => Task.FromResult<ISnapshotStore>(new SqliteSnapshotStore(limits, time, sp.GetService<ILogger<SqliteSnapshotStore>>())));
+            var opener = string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
+                ? PostgreSqlOpener(sp, options.Storage.ConnectionString!, limits, time)
+                : SqliteOpener(sp, limits, time);
+            return new SnapshotStoreGuard(opener, time, sp.GetService<ILogger<SnapshotStoreGuard>>());
         });
+        services.AddSingleton(sp => sp.GetRequiredService<SnapshotStoreGuard>().Health);
 
         // Open the store while the host starts, so a wrong path or connection string fails start-up, not the
         // first capture.
@@ -88,7 +90,7 @@ public static class TraceProfServiceCollectionExtensions
                 sp.GetRequiredService<ISnapshotStore>(),
                 new CaptureCoordinatorOptions
                 {
-                    TempDirectory = Path.Combine(StoragePath(options, environment), "tmp"),
+                    TempDirectory = CaptureTempFolder.Choose(Path.Combine(StoragePath(options, environment), "tmp")), // a read-only store folder falls back to the system temp
                     ServiceName = ServiceIdentity.Name(sp, options, environment),
                     ServiceInstanceId = ServiceIdentity.InstanceId(sp),
                 },
@@ -107,6 +109,16 @@ public static class TraceProfServiceCollectionExtensions
         TimelineRecorder.EnsureActivitiesFrom("Microsoft.AspNetCore");
         return services;
     }
+
+    // One method per provider, returning the base type, so that compiling the registration names no type that
+    // holds Npgsql's: a host on SQLite never loads Npgsql (tests/TraceProf.AspNetCore.Tests/Storage/NpgsqlLoadingTests).
+#pragma warning disable CA1859
+    private static SnapshotStoreOpener PostgreSqlOpener(IServiceProvider sp, string connectionString, SnapshotStoreOptions limits, TimeProvider time) =>
+        new PostgreSqlStoreOpener(connectionString, limits, "TraceProf:Storage:ConnectionString", time, sp.GetService<ILogger<PostgreSqlSnapshotStore>>());
+
+    private static SnapshotStoreOpener SqliteOpener(IServiceProvider sp, SnapshotStoreOptions limits, TimeProvider time) =>
+        new SqliteStoreOpener(limits, "TraceProf:Storage:Path", time, sp.GetService<ILogger<SqliteSnapshotStore>>());
+#pragma warning restore CA1859
 
     internal static string StoragePath(TraceProfOptions options, IHostEnvironment environment)
     {

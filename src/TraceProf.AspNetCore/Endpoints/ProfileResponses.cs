@@ -107,7 +107,7 @@ internal static class ProfileResponses
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = contentType;
         response.Headers.XContentTypeOptions = "nosniff";
-        if (response.Headers[SnapshotStatusHeader] != "dropped")
+        if (response.Headers[SnapshotStatusHeader] is not ["dropped"] and not ["not-stored"])
         {
             response.Headers[SnapshotIdHeader] = snapshot.Id;
         }

@@ -18,6 +18,27 @@ internal sealed class CaptureTempFolder(string path, ILogger logger)
     /// <summary>How old a leftover must be before it is deleted.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// The folder captures should write to: <paramref name="preferred"/> when it can be created, otherwise (a
+    /// read-only store folder) one under the system temp folder named after it, so captures still run while the
+    /// store cannot be written. The same input gives the same answer.
+    /// </summary>
+    public static string Choose(string preferred)
+    {
+        try
+        {
+            Directory.CreateDirectory(preferred);
+            return preferred;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            string name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(System.IO.Path.GetFullPath(preferred))))[..16];
+            string fallback = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "traceprof-captures-" + name);
+            Directory.CreateDirectory(fallback);
+            return fallback;
+        }
+    }
+
     /// <summary>Gets the folder.</summary>
     public string Path { get; } = path;
 

@@ -78,6 +78,14 @@ public sealed class PostgreSqlSnapshotStore : ISnapshotStore, IDisposable
         }
     }
 
+    /// <summary>Where a connection string points, as <c>host:port/database</c> (never its password).</summary>
+    /// <exception cref="ArgumentException">The connection string is malformed.</exception>
+    internal static string Describe(string connectionString)
+    {
+        var parsed = ParseConnectionString(connectionString);
+        return $"{parsed.Host}:{parsed.Port}/{parsed.Database}";
+    }
+
     /// <summary>Parses a connection string, naming the problem in an <see cref="ArgumentException"/>.</summary>
     internal static NpgsqlConnectionStringBuilder ParseConnectionString(string connectionString)
     {
