@@ -56,7 +56,7 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         ILogger<SqliteSnapshotStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
+        SnapshotValidation.ValidatePathAndLimits(options);
 
         this.maxTotalBytes = options.MaxTotalBytes;
         this.timeProvider = timeProvider ?? TimeProvider.System;
@@ -326,17 +326,6 @@ public sealed class SqliteSnapshotStore : ISnapshotStore, IDisposable
         {
             this.writeLock.Release();
         }
-    }
-
-    private static void Validate(SnapshotStoreOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.Path))
-        {
-            throw new ArgumentException(
-                "SnapshotStoreOptions.Path is required: the folder that holds snapshots.db and blobs.", nameof(options));
-        }
-
-        SnapshotValidation.ValidateLimits(options);
     }
 
     private static string ExecuteScalarString(SqliteConnection connection, string sql)
