@@ -78,8 +78,8 @@ public static class TraceProfServiceCollectionExtensions
         });
         services.AddSingleton(sp => sp.GetRequiredService<SnapshotStoreGuard>().Health);
 
-        // Open the store while the host starts, so a wrong path or connection string fails start-up, not the
-        // first capture.
+        // Open the store while the host starts: a configuration error fails start-up; a store that cannot be used
+        // (corrupt, read-only, unreachable) is reported and the host runs on (Storage/SnapshotStoreGuard).
         services.AddHostedService<SnapshotStoreStartup>();
         services.AddSingleton(sp =>
         {
