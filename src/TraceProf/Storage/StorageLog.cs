@@ -54,6 +54,6 @@ internal static partial class StorageLog
     public static partial void StoreRetryFailed(ILogger logger, Exception exception, string provider, string location, TimeSpan delay);
 
     [LoggerMessage(EventId = 5112, EventName = "CorruptDatabaseMovedAside", Level = LogLevel.Error,
-        Message = "The snapshot database {Path} (setting {Setting}) is corrupt ({Reason}); it was moved aside to {MovedTo} and a fresh, empty store was created. Earlier snapshots are in the moved file.")]
+        Message = "The snapshot database {Path} (setting {Setting}) is corrupt ({Reason}); it was moved aside to {MovedTo} (its artifact files to blobs.corrupt-…) and a fresh, empty store was created.")]
     public static partial void CorruptMovedAside(ILogger logger, Exception exception, string path, string setting, string reason, string movedTo);
 }

@@ -8,8 +8,8 @@ namespace TraceProf.Storage;
 /// <summary>
 /// Opens the SQLite store for <see cref="SnapshotStoreGuard"/>. A corrupt database (SQLite error 11, or 26: not a
 /// database) is moved aside to <c>snapshots.db.corrupt-&lt;UTC timestamp&gt;</c> (with its <c>-wal</c>/<c>-shm</c>)
-/// and a fresh store is created. Any other failure (a read-only or full disk, no permission) is not retried:
-/// it does not change by itself.
+/// and its <c>blobs</c> folder to <c>blobs.corrupt-&lt;UTC timestamp&gt;</c>, and a fresh store is created. Any
+/// other failure (a read-only or full disk, no permission) is not retried: it does not change by itself.
 /// </summary>
 internal sealed class SqliteStoreOpener : SnapshotStoreOpener
 {
@@ -81,7 +81,8 @@ internal sealed class SqliteStoreOpener : SnapshotStoreOpener
             target = string.Create(CultureInfo.InvariantCulture, $"{this.databasePath}.corrupt-{stamp}-{n}");
         }
 
-        // The journal files belong to the corrupt database; a fresh one must not replay them.
+        // The journal files belong to the corrupt database; a fresh one must not replay them. The artifact files go
+        // with it: the fresh store's reconcile would delete them as orphans (no row of the new file names them).
         File.Move(this.databasePath, target);
         foreach (string suffix in (ReadOnlySpan<string>)["-wal", "-shm"])
         {
@@ -89,6 +90,12 @@ internal sealed class SqliteStoreOpener : SnapshotStoreOpener
             {
                 File.Move(this.databasePath + suffix, target + suffix);
             }
+        }
+
+        string blobs = Path.Combine(Path.GetDirectoryName(this.databasePath)!, SqliteSnapshotStore.BlobsFolderName);
+        if (Directory.Exists(blobs))
+        {
+            Directory.Move(blobs, blobs + target[this.databasePath.Length..]);
         }
 
         return target;

@@ -30,6 +30,7 @@ public sealed class SqliteStoreOpenerTests : IDisposable
         string aside = this.folder.Database + ".corrupt-20261202T010203Z";
         Assert.True(File.Exists(aside));
         Assert.Equal((byte)'X', File.ReadAllBytes(aside)[0]);
+        Assert.Equal(2, Directory.GetFiles(this.folder.Blobs + ".corrupt-20261202T010203Z").Length); // the old snapshot's pprof and nettrace, kept with it
         Assert.Empty(await guard.ListAsync(new SnapshotQuery(), CancellationToken.None));
 
         SnapshotInfo info = Snapshots.New();
