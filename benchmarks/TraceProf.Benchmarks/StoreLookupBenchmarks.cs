@@ -37,7 +37,7 @@ public class StoreLookupBenchmarks
             _schema = "traceprof_bench_" + Guid.NewGuid().ToString("N")[..8];
             Execute(connection, $"CREATE SCHEMA {_schema};");
             var scoped = new NpgsqlConnectionStringBuilder(connection) { SearchPath = _schema }.ConnectionString;
-            _store = new PostgreSqlSnapshotStore(scoped, limits);
+            _store = PostgreSqlSnapshotStore.OpenAsync(scoped, limits).GetAwaiter().GetResult();
             FillPostgreSql(scoped);
         }
         else

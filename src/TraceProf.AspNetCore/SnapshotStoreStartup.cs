@@ -7,10 +7,12 @@ namespace TraceProf.AspNetCore;
 /// <summary>Resolves the snapshot store at start-up, so that its configuration errors stop the host with their message.</summary>
 internal sealed class SnapshotStoreStartup(IServiceProvider services) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _ = services.GetRequiredService<ISnapshotStore>();
-        return Task.CompletedTask;
+        if (services.GetRequiredService<ISnapshotStore>() is SnapshotStoreGuard guard)
+        {
+            await guard.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -60,7 +60,8 @@ public static class TraceProfServiceCollectionExtensions
         services.AddTraceProfUi(); // the browser UI: Ui/UiServiceCollectionExtensions.cs
         services.AddSingleton<TraceProfEndpoints>();
         services.TryAddSingleton<ICaptureSource>(sp => new EventPipeCaptureSource(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<EventPipeCaptureSource>>()));
-        services.TryAddSingleton<ISnapshotStore>(sp =>
+        services.TryAddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<SnapshotStoreGuard>());
+        services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TraceProfOptions>>().Value;
             var limits = new SnapshotStoreOptions
@@ -69,15 +70,18 @@ public static class TraceProfServiceCollectionExtensions
                 MaxCount = options.Storage.MaxCount,
                 MaxAge = TimeSpan.FromHours(options.Storage.MaxAgeHours),
                 MaxTotalBytes = options.Storage.MaxTotalMegabytes * 1024L * 1024L,
+                CaptureTempPath = CaptureTempFolder.Choose(Path.Combine(StoragePath(options, sp.GetRequiredService<IHostEnvironment>()), "tmp")), // = CaptureCoordinatorOptions.TempDirectory
             };
             var time = sp.GetRequiredService<TimeProvider>();
-            return string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
-                ? new PostgreSqlSnapshotStore(options.Storage.ConnectionString!, limits, time, sp.GetService<ILogger<PostgreSqlSnapshotStore>>())
-                : new SqliteSnapshotStore(limits, time, sp.GetService<ILogger<SqliteSnapshotStore>>());
+            var opener = string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
+                ? PostgreSqlOpener(sp, options.Storage.ConnectionString!, limits, time)
+                : SqliteOpener(sp, limits, time);
+            return new SnapshotStoreGuard(opener, time, sp.GetService<ILogger<SnapshotStoreGuard>>());
         });
+        services.AddSingleton(sp => sp.GetRequiredService<SnapshotStoreGuard>().Health);
 
-        // Open the store while the host starts, so a wrong path or connection string fails start-up, not the
-        // first capture.
+        // Open the store while the host starts: a configuration error fails start-up; a store that cannot be used
+        // (corrupt, read-only, unreachable) is reported and the host runs on (Storage/SnapshotStoreGuard).
         services.AddHostedService<SnapshotStoreStartup>();
         services.AddSingleton(sp =>
         {
@@ -88,7 +92,7 @@ public static class TraceProfServiceCollectionExtensions
                 sp.GetRequiredService<ISnapshotStore>(),
                 new CaptureCoordinatorOptions
                 {
-                    TempDirectory = Path.Combine(StoragePath(options, environment), "tmp"),
+                    TempDirectory = CaptureTempFolder.Choose(Path.Combine(StoragePath(options, environment), "tmp")), // a read-only store folder falls back to the system temp
                     ServiceName = ServiceIdentity.Name(sp, options, environment),
                     ServiceInstanceId = ServiceIdentity.InstanceId(sp),
                 },
@@ -108,6 +112,16 @@ public static class TraceProfServiceCollectionExtensions
         TimelineRecorder.EnsureActivitiesFrom("Microsoft.AspNetCore");
         return services;
     }
+
+    // One method per provider, returning the base type, so that compiling the registration names no type that
+    // holds Npgsql's: a host on SQLite never loads Npgsql (tests/TraceProf.AspNetCore.Tests/Storage/NpgsqlLoadingTests).
+#pragma warning disable CA1859
+    private static SnapshotStoreOpener PostgreSqlOpener(IServiceProvider sp, string connectionString, SnapshotStoreOptions limits, TimeProvider time) =>
+        new PostgreSqlStoreOpener(connectionString, limits, "TraceProf:Storage:ConnectionString", time, sp.GetService<ILogger<PostgreSqlSnapshotStore>>());
+
+    private static SnapshotStoreOpener SqliteOpener(IServiceProvider sp, SnapshotStoreOptions limits, TimeProvider time) =>
+        new SqliteStoreOpener(limits, "TraceProf:Storage:Path", time, sp.GetService<ILogger<SqliteSnapshotStore>>());
+#pragma warning restore CA1859
 
     internal static string StoragePath(TraceProfOptions options, IHostEnvironment environment)
     {

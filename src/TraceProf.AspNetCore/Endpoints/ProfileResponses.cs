@@ -41,6 +41,12 @@ internal static class ProfileResponses
         {
             var artifact = format == ProfileFormat.Nettrace ? SnapshotArtifact.Nettrace : SnapshotArtifact.Pprof;
             stored = await store.OpenArtifactAsync(snapshot.Id, artifact, cancellationToken).ConfigureAwait(false);
+            if (stored is null && artifact == SnapshotArtifact.Nettrace && snapshot.NettraceOmitted is { } omitted)
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"Snapshot {snapshot.Id} has no nettrace: {omitted} Raise TraceProf:Storage:MaxTotalMegabytes to keep raw traces.").ConfigureAwait(false);
+                return;
+            }
+
             if (stored is null)
             {
                 await Problems.WriteAsync(
@@ -113,7 +119,7 @@ internal static class ProfileResponses
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = contentType;
         response.Headers.XContentTypeOptions = "nosniff";
-        if (response.Headers[SnapshotStatusHeader] != "dropped")
+        if (response.Headers[SnapshotStatusHeader] is not ["dropped"] and not ["not-stored"])
         {
             response.Headers[SnapshotIdHeader] = snapshot.Id;
         }

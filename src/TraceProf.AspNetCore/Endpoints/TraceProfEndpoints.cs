@@ -43,6 +43,7 @@ internal sealed class TraceProfEndpoints
     private readonly ILogger _logger;
     private readonly FlightRecorderService _recorder;
     private readonly RequestTriggers _triggers;
+    private readonly SnapshotStoreHealth _storeHealth;
 
     public TraceProfEndpoints(
         TraceProfGate gate,
@@ -53,8 +54,10 @@ internal sealed class TraceProfEndpoints
         ILogger<TraceProfEndpoints> logger,
         UiEndpoints ui,
         FlightRecorderService recorder,
-        RequestTriggers triggers)
+        RequestTriggers triggers,
+        SnapshotStoreHealth storeHealth)
     {
+        _storeHealth = storeHealth;
         _recorder = recorder;
         _triggers = triggers;
         _gate = gate;
@@ -179,7 +182,12 @@ internal sealed class TraceProfEndpoints
             if (!outcome.Stored)
             {
                 // The store kept failing: the caller still gets the profile, and is told it was not kept.
-                context.Response.Headers[ProfileResponses.SnapshotStatusHeader] = "dropped";
+                context.Response.Headers[ProfileResponses.SnapshotStatusHeader] = _storeHealth.IsReady ? "dropped" : "not-stored";
+                if (_storeHealth.Reason is { } reason)
+                {
+                    context.Response.Headers[ProfileResponses.SnapshotStatusHeader + "-Reason"] = string.Concat(reason.Select(c => char.IsAscii(c) && !char.IsControl(c) ? c : '?'));
+                }
+
                 if (format == ProfileFormat.Nettrace)
                 {
                     await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The snapshot store is unavailable, so the raw capture was not kept; ask for format=pprof, speedscope or folded, or retry when the store is back.").ConfigureAwait(false);
@@ -228,6 +236,7 @@ internal sealed class TraceProfEndpoints
                 sampleCount = row.SampleCount,
                 profileBytes = row.ProfileBytes,
                 nettraceBytes = row.NettraceBytes,
+                nettraceOmitted = row.NettraceOmitted,
                 containedTraceIds = row.ContainedTraceIds,
                 href = $"{_options.PathPrefix}/snapshots/{row.Id}",
             }),
@@ -403,7 +412,7 @@ internal sealed class TraceProfEndpoints
             return;
         }
 
-        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus() }, Json).ExecuteAsync(context).ConfigureAwait(false);
+        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = _storeHealth.Status(_coordinator.DroppedSnapshots) }, Json).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     private static (ActivityTraceId TraceId, ActivitySpanId SpanId) RequestTrace(HttpContext context)

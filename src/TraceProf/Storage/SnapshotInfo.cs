@@ -53,4 +53,10 @@ public sealed record SnapshotInfo
 
     /// <summary>Size of the stored nettrace in bytes (0 when absent). Filled in by the store.</summary>
     public long NettraceBytes { get; init; }
+
+    /// <summary>
+    /// Why the raw trace was captured but not stored, or null. The store fills it in when the nettrace does not fit
+    /// in its byte limit but the profile does: the profile is stored without it, rather than nothing at all.
+    /// </summary>
+    public string? NettraceOmitted { get; init; }
 }

@@ -51,4 +51,11 @@ public sealed class SnapshotStoreOptions
     /// </summary>
     /// <value>Default value: 1 GiB (1,073,741,824). Allowed range: 1 MiB to <see cref="long.MaxValue"/>.</value>
     public long MaxTotalBytes { get; set; } = DefaultMaxTotalBytes;
+
+    /// <summary>
+    /// The folder captures write to before they are stored (the coordinator's temp folder), or null. The store's
+    /// open deletes leftovers there older than ten minutes, and the SQLite store counts the rest toward
+    /// <see cref="MaxTotalBytes"/>. Internal: the ASP.NET package sets it to the same folder as the coordinator's.
+    /// </summary>
+    internal string? CaptureTempPath { get; set; }
 }

@@ -5,6 +5,18 @@ namespace TraceProf.Storage;
 /// <summary>The argument checks every <see cref="ISnapshotStore"/> implementation makes, in one place.</summary>
 internal static class SnapshotValidation
 {
+    /// <summary>The local store's checks: a folder, then the limits.</summary>
+    public static void ValidatePathAndLimits(SnapshotStoreOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            throw new ArgumentException(
+                "SnapshotStoreOptions.Path is required: the folder that holds snapshots.db and blobs.", nameof(options));
+        }
+
+        ValidateLimits(options);
+    }
+
     public static void ValidateLimits(SnapshotStoreOptions options)
     {
         if (options.MaxCount is < 1 or > SnapshotStoreOptions.MaxCountLimit)

@@ -36,4 +36,24 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 5107, EventName = "NotWalMode", Level = LogLevel.Warning,
         Message = "SQLite refused WAL mode for {Path} (journal mode is {Mode}); readers may wait for writers.")]
     public static partial void NotWal(ILogger logger, string path, string mode);
+
+    [LoggerMessage(EventId = 5108, EventName = "TempFilesSwept", Level = LogLevel.Information,
+        Message = "Deleted {Count} files of captures that never finished (an earlier run stopped mid-capture) from {Folder}.")]
+    public static partial void TempFilesSwept(ILogger logger, int count, string folder);
+
+    [LoggerMessage(EventId = 5109, EventName = "SnapshotStoreUnavailable", Level = LogLevel.Error,
+        Message = "The {Provider} snapshot store at {Location} (setting {Setting}) cannot be used: {Reason} The application runs on: captures answer but are not stored (X-TraceProf-Snapshot-Status: not-stored) and the index shows the store's state; {Recovery}.")]
+    public static partial void StoreUnavailable(ILogger logger, Exception exception, string provider, string location, string setting, string reason, string recovery);
+
+    [LoggerMessage(EventId = 5110, EventName = "SnapshotStoreAvailable", Level = LogLevel.Information,
+        Message = "The {Provider} snapshot store at {Location} is available again; snapshots are stored from now on.")]
+    public static partial void StoreAvailable(ILogger logger, string provider, string location);
+
+    [LoggerMessage(EventId = 5111, EventName = "SnapshotStoreRetryFailed", Level = LogLevel.Debug,
+        Message = "The {Provider} snapshot store at {Location} is still unavailable; next attempt in {Delay}.")]
+    public static partial void StoreRetryFailed(ILogger logger, Exception exception, string provider, string location, TimeSpan delay);
+
+    [LoggerMessage(EventId = 5112, EventName = "CorruptDatabaseMovedAside", Level = LogLevel.Error,
+        Message = "The snapshot database {Path} (setting {Setting}) is corrupt ({Reason}); it was moved aside to {MovedTo} (its artifact files to blobs.corrupt-…) and a fresh, empty store was created.")]
+    public static partial void CorruptMovedAside(ILogger logger, Exception exception, string path, string setting, string reason, string movedTo);
 }

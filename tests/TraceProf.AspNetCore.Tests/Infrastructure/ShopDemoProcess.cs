@@ -19,6 +19,9 @@ public sealed class ShopDemoProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>Gets the process id (the <c>dotnet</c> host runs the app in its own process).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Gets what the process wrote to stdout and stderr so far (its console log).</summary>
     public IReadOnlyList<string> Output
     {

@@ -9,14 +9,18 @@ namespace TraceProf.AspNetCore.Tests.Infrastructure;
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly IPEndPoint _target;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _connections = [];
     private readonly Task _accepting;
 
-    public TcpProxy(string host, int port)
+    /// <param name="host">The server.</param>
+    /// <param name="port">The server's port.</param>
+    /// <param name="listenPort">The loopback port to listen on; 0 picks a free one.</param>
+    public TcpProxy(string host, int port, int listenPort = 0)
     {
+        _listener = new TcpListener(IPAddress.Loopback, listenPort);
         _target = new IPEndPoint(Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork), port);
         _listener.Start();
         _accepting = AcceptAsync();

@@ -20,7 +20,7 @@ public sealed class PostgreSqlContractTests : SnapshotStoreContractTests
     {
         Skip.If(string.IsNullOrEmpty(ConnectionString), $"{EnvironmentVariable} is not set, so there is no PostgreSQL server to test against; .ci/run starts one and sets it.");
         _schema ??= CreateSchema();
-        var store = new PostgreSqlSnapshotStore(new NpgsqlConnectionStringBuilder(ConnectionString) { SearchPath = _schema }.ConnectionString, limits, Time);
+        var store = PostgreSqlSnapshotStore.OpenAsync(new NpgsqlConnectionStringBuilder(ConnectionString) { SearchPath = _schema }.ConnectionString, limits, Time).GetAwaiter().GetResult();
         _stores.Add(store);
         return store;
     }

@@ -108,9 +108,33 @@ public abstract class SnapshotStoreContractTests : IDisposable
     {
         var store = Open(maxTotalBytes: 1024 * 1024);
         var info = Snapshots.New();
-        await Assert.ThrowsAsync<SnapshotTooLargeException>(() => store.AddAsync(info, _folder.Artifacts(profileBytes: 1024 * 1024, nettraceBytes: 10), CancellationToken.None));
+        await Assert.ThrowsAsync<SnapshotTooLargeException>(() => store.AddAsync(info, _folder.Artifacts(profileBytes: (1024 * 1024) + 1, nettraceBytes: 10), CancellationToken.None));
         Assert.Null(await store.GetAsync(info.Id, CancellationToken.None));
         Assert.Empty(_folder.IncomingFiles());
+    }
+
+    [SkippableFact]
+    public async Task Add_NettraceDoesNotFit_StoresTheProfileWithoutIt_AndTheRowSaysWhy()
+    {
+        var store = Open(maxTotalBytes: 1024 * 1024);
+        var info = Snapshots.New();
+        var stored = await store.AddAsync(info, _folder.Artifacts(profileBytes: 5000, nettraceBytes: 1536 * 1024), CancellationToken.None);
+
+        Assert.Equal(5000, stored.ProfileBytes);
+        Assert.Equal(0, stored.NettraceBytes);
+        var row = await store.GetAsync(info.Id, CancellationToken.None);
+        Assert.NotNull(row);
+        Assert.Equal(0, row.NettraceBytes);
+        Assert.Contains("raw trace (1572864 bytes) was not stored", row.NettraceOmitted, StringComparison.Ordinal);
+        Assert.Contains("MaxTotalBytes 1048576", row.NettraceOmitted, StringComparison.Ordinal);
+        Assert.Null(await store.OpenArtifactAsync(info.Id, SnapshotArtifact.Nettrace, CancellationToken.None));
+        await using (var profile = await store.OpenArtifactAsync(info.Id, SnapshotArtifact.Pprof, CancellationToken.None))
+        {
+            Assert.Equal(5000, profile!.Length);
+        }
+
+        Assert.Empty(_folder.IncomingFiles());
+        Assert.Equal(row.NettraceOmitted, Assert.Single(await store.ListAsync(new SnapshotQuery(), CancellationToken.None)).NettraceOmitted);
     }
 
     [SkippableFact]

@@ -49,6 +49,11 @@ internal static class SqliteSnapshotSchema
         """
         ALTER TABLE snapshots ADD COLUMN service_instance_id TEXT NULL;
         """,
+
+        // v4: why the raw trace was left out (it did not fit in the byte limit; the profile was kept).
+        """
+        ALTER TABLE snapshots ADD COLUMN nettrace_omitted TEXT NULL;
+        """,
     ];
 
     /// <summary>The version this code writes.</summary>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using TraceProf.Storage;
 
-namespace TraceProf.Tests.Storage;
+namespace TraceProf.Tests.Storage.Sqlite;
 
 public sealed class SqliteSnapshotStoreTests : IDisposable
 {
@@ -166,7 +166,7 @@ public sealed class SqliteSnapshotStoreTests : IDisposable
         using var store = new SqliteSnapshotStore(this.folder.Options());
 
         Assert.Equal("wal", this.folder.Sql("PRAGMA journal_mode;"));
-        Assert.Equal(3L, this.folder.Sql("PRAGMA user_version;"));
+        Assert.Equal(4L, this.folder.Sql("PRAGMA user_version;"));
         Assert.Equal(1L, this.folder.Sql("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_snapshots_trace_id';"));
         Assert.Equal(1L, this.folder.Sql("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_snapshots_started_at';"));
     }

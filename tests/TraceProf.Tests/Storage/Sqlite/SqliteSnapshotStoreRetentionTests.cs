@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using TraceProf.Storage;
 
-namespace TraceProf.Tests.Storage;
+namespace TraceProf.Tests.Storage.Sqlite;
 
 public sealed class SqliteSnapshotStoreRetentionTests : IDisposable
 {
@@ -83,17 +83,33 @@ public sealed class SqliteSnapshotStoreRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Add_LargerThanMaxTotalBytes_IsRefused_AndFilesDeleted()
+    public async Task Add_ProfileLargerThanMaxTotalBytes_IsRefused_AndFilesDeleted()
     {
         using var store = new SqliteSnapshotStore(this.folder.Options(maxTotalBytes: 1 << 20), this.time);
         List<string> kept = await this.AddSeveralAsync(store, 1);
 
-        Dictionary<SnapshotArtifact, string> artifacts = this.folder.Artifacts(profileBytes: 10, nettraceBytes: (1 << 20) + 1);
+        Dictionary<SnapshotArtifact, string> artifacts = this.folder.Artifacts(profileBytes: (1 << 20) + 1, nettraceBytes: 10);
         await Assert.ThrowsAsync<SnapshotTooLargeException>(() => store.AddAsync(this.NewInfo(), artifacts, CancellationToken.None));
 
         Assert.Equal(kept, await ListIdsAsync(store)); // nothing older was evicted for it
         Assert.Empty(this.folder.IncomingFiles());
         Assert.Equal(2, this.folder.BlobFiles().Length);
+    }
+
+    [Fact]
+    public async Task Add_NettraceLargerThanMaxTotalBytes_KeepsTheProfile_AndOlderSnapshotsMakeRoom()
+    {
+        using var store = new SqliteSnapshotStore(this.folder.Options(maxTotalBytes: 1 << 20), this.time);
+        List<string> older = await this.AddSeveralAsync(store, 1);
+
+        SnapshotInfo info = this.NewInfo();
+        await store.AddAsync(info, this.folder.Artifacts(profileBytes: 2000, nettraceBytes: (1 << 20) + 1), CancellationToken.None);
+
+        string[] listed = await ListIdsAsync(store);
+        Assert.Equal([info.Id, .. older], listed); // the small profile fits beside the older one
+        Assert.Equal([info.Id + ".pb.gz"], this.folder.BlobFiles().Where(f => f.StartsWith(info.Id, StringComparison.Ordinal)));
+        Assert.Empty(this.folder.IncomingFiles());
+        Assert.NotNull((await store.GetAsync(info.Id, CancellationToken.None))!.NettraceOmitted);
     }
 
     [Fact]

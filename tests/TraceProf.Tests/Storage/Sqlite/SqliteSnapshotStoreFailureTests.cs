@@ -1,6 +1,6 @@
 using TraceProf.Storage;
 
-namespace TraceProf.Tests.Storage;
+namespace TraceProf.Tests.Storage.Sqlite;
 
 public sealed class SqliteSnapshotStoreFailureTests : IDisposable
 {
