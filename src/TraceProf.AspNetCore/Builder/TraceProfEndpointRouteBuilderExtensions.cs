@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore;
+using TraceProf.AspNetCore.Builder;
 using TraceProf.AspNetCore.Endpoints;
 
 namespace Microsoft.AspNetCore.Builder;

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore.Endpoints;
 
-namespace TraceProf.AspNetCore;
+namespace TraceProf.AspNetCore.Builder;
 
 /// <summary>
 /// Serves the endpoints when the host did not call <c>MapTraceProf</c>. For every other request it costs one

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceProf;
 using TraceProf.AspNetCore;
+using TraceProf.AspNetCore.Builder;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
