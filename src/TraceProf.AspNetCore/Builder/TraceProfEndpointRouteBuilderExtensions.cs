@@ -26,12 +26,12 @@ public static class TraceProfEndpointRouteBuilderExtensions
         var marker = endpoints.ServiceProvider.GetService<TraceProfMarker>()
             ?? throw new InvalidOperationException(
                 "Unable to find the required services. Add them by calling 'builder.Services.AddTraceProf()' before 'app.MapTraceProf()'.");
-        var handlers = endpoints.ServiceProvider.GetRequiredService<TraceProfEndpoints>();
+        var dispatcher = endpoints.ServiceProvider.GetRequiredService<TraceProfDispatcher>();
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<TraceProfOptions>>().Value;
         marker.MappedByEndpointRouting = true;
 
         var group = endpoints.MapGroup(options.PathPrefix);
-        foreach (var route in handlers.Routes)
+        foreach (var route in dispatcher.Routes)
         {
             // Endpoint routing already matches "/pprof" with and without the trailing slash.
             if (route.Template.EndsWith('/'))
@@ -39,12 +39,14 @@ public static class TraceProfEndpointRouteBuilderExtensions
                 continue;
             }
 
-            group.MapMethods(route.Template, route.AllowedMethods, route.Handler)
+            // Every method reaches the dispatcher, which answers a method the route does not take with the same 405
+            // problem as the middleware placement (routing's own 405 has no body).
+            group.Map(route.Template, context => TraceProfDispatcher.InvokeAsync(route, context))
                 .WithDisplayName($"TraceProf {route.Template}")
                 .WithMetadata(new TraceProfEndpointMetadata(route.Description));
         }
 
-        group.Map("/{**path}", handlers.NotFoundAsync).WithDisplayName("TraceProf not found");
+        group.Map("/{**path}", dispatcher.NotFoundAsync).WithDisplayName("TraceProf not found");
         var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("TraceProf.AspNetCore");
         Log.EndpointsMapped(logger, options.PathPrefix, "MapTraceProf");
         return group;

@@ -1,14 +1,14 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using TraceProf.AspNetCore.Endpoints;
 
 namespace TraceProf.AspNetCore.Builder;
 
 /// <summary>
-/// Serves the endpoints when the host did not call <c>MapTraceProf</c>. For every other request it costs one
+/// Serves the endpoints when the host did not call <c>MapTraceProf</c>, through the same
+/// <see cref="TraceProfDispatcher"/> that <c>MapTraceProf</c> maps. For every other request it costs one
 /// path-prefix comparison.
 /// </summary>
-internal sealed class TraceProfMiddleware(RequestDelegate next, TraceProfEndpoints endpoints, TraceProfMarker marker, IOptions<TraceProfOptions> options)
+internal sealed class TraceProfMiddleware(RequestDelegate next, TraceProfDispatcher dispatcher, TraceProfMarker marker, IOptions<TraceProfOptions> options)
 {
     private readonly PathString _prefix = new(options.Value.PathPrefix);
 
@@ -19,26 +19,6 @@ internal sealed class TraceProfMiddleware(RequestDelegate next, TraceProfEndpoin
             return next(context);
         }
 
-        var path = rest.Value ?? "";
-        foreach (var route in endpoints.Routes)
-        {
-            if (route.TryMatch(path, out var parameter))
-            {
-                if (!route.Allows(context.Request.Method))
-                {
-                    context.Response.Headers.Allow = string.Join(", ", route.AllowedMethods);
-                    return Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"This TraceProf endpoint accepts {string.Join(", ", route.AllowedMethods)} only.");
-                }
-
-                if (parameter is { } p)
-                {
-                    context.Request.RouteValues[p.Key] = p.Value;
-                }
-
-                return route.Handler(context);
-            }
-        }
-
-        return endpoints.NotFoundAsync(context);
+        return dispatcher.DispatchAsync(context, rest.Value ?? "");
     }
 }

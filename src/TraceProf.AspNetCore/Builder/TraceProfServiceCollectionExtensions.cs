@@ -55,9 +55,19 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton<TraceProfMarker>();
         services.AddSingleton(sp => new RoleMap(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.Roles));
         services.AddSingleton(sp => new ApiKeyVerifier(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeyHashes));
+        // Data Protection seals the browser UI's session cookie, which the gate reads; the registration keeps whatever
+        // the host configured (key ring location).
+        services.AddDataProtection();
+        services.AddSingleton<UiSessionCookie>();
         services.AddSingleton<TraceProfGate>();
         services.AddTraceProfUi(); // the browser UI: Ui/UiServiceCollectionExtensions.cs
+        services.AddSingleton<EndpointGuard>();
+        services.AddSingleton<IndexEndpoints>();
+        services.AddSingleton<CaptureEndpoints>();
+        services.AddSingleton<SnapshotEndpoints>();
+        services.AddSingleton<TraceEndpoints>();
         services.AddSingleton<TraceProfEndpoints>();
+        services.AddSingleton<TraceProfDispatcher>();
         services.TryAddSingleton<ICaptureSource>(sp => new EventPipeCaptureSource(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<EventPipeCaptureSource>>()));
         services.TryAddSingleton<ISnapshotStore>(sp =>
         {
