@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using TraceProf;
 using TraceProf.AspNetCore;
 using TraceProf.AspNetCore.Builder;
+using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
@@ -52,6 +53,8 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TraceProfOptions>, TraceProfOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<TraceProfAspNetCoreMetrics>();
         services.AddSingleton<TraceProfMarker>();
         services.AddSingleton(sp => new RoleMap(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.Roles));
         services.AddSingleton(sp => new ApiKeyVerifier(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeyHashes));

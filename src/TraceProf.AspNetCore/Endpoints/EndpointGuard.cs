@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.AspNetCore.Security;
 
 namespace TraceProf.AspNetCore.Endpoints;

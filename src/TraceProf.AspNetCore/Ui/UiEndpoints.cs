@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
 using TraceProf.Storage;

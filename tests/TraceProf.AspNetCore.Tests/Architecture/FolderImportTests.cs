@@ -16,6 +16,14 @@ public sealed class FolderImportTests
     }
 
     [Fact]
+    public void Files_DeclareTheNamespaceOfTheirFolder()
+    {
+        // The public entry points live in the namespaces users already import, as ASP.NET Core's own do.
+        var misplaced = FolderImports.MisplacedNamespaces(SourceRoot, RootNamespace, "Microsoft.Extensions.DependencyInjection", "Microsoft.AspNetCore.Builder", "OpenTelemetry.Trace");
+        Assert.True(misplaced.Count == 0, string.Join(Environment.NewLine, misplaced));
+    }
+
+    [Fact]
     public void FindCycles_ReportsEachCycleOnceAlongItsFolders()
     {
         var imports = new Dictionary<string, IReadOnlySet<string>>
