@@ -83,7 +83,8 @@ public static class TraceProfServiceCollectionExtensions
                 MaxTotalBytes = options.Storage.MaxTotalMegabytes * 1024L * 1024L,
             };
             var time = sp.GetRequiredService<TimeProvider>();
-            return string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
+            _ = options.Storage.TryGetProvider(out var provider); // validated at start
+            return provider == StorageProvider.PostgreSql
                 ? new PostgreSqlSnapshotStore(options.Storage.ConnectionString!, limits, time, sp.GetService<ILogger<PostgreSqlSnapshotStore>>())
                 : new SqliteSnapshotStore(limits, time, sp.GetService<ILogger<SqliteSnapshotStore>>());
         });

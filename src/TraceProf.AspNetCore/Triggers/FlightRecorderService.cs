@@ -61,12 +61,13 @@ internal sealed class FlightRecorderService : BackgroundService
             return;
         }
 
-        _ = FlightRecorderKinds.TryParse(settings.Kinds, out var cpu, out var contention, out var allocations, out _); // validated at start
+        _ = settings.TryGetKinds(out var kinds, out _); // validated at start
+        var cpu = kinds.HasFlag(RecorderKinds.Cpu);
         var recorderOptions = new FlightRecorderOptions
         {
             Cpu = cpu,
-            Contention = contention,
-            Allocations = allocations,
+            Contention = kinds.HasFlag(RecorderKinds.Contention),
+            Allocations = kinds.HasFlag(RecorderKinds.Allocations),
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
         };
