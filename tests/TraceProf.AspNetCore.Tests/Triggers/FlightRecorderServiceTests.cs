@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using OpenTelemetry.Trace;
 using TraceProf.AspNetCore.Endpoints;
@@ -224,9 +225,14 @@ public sealed class FlightRecorderServiceTests
         });
         listener.Start();
 
+        var log = new CollectingLoggerProvider();
         await using var host = await TraceProfHost.StartAsync(
             options => (options.FlightRecorder.Enabled, options.FlightRecorder.MaxSamples) = (true, MaxSamples),
-            configureBuilder: builder => builder.Services.AddSingleton<TimeProvider>(time),
+            configureBuilder: builder =>
+            {
+                builder.Services.AddSingleton<TimeProvider>(time);
+                builder.Logging.AddProvider(log);
+            },
             configureApp: MapWorkload);
         await WaitUntilRecordingAsync(host.Client);
 
@@ -250,8 +256,10 @@ public sealed class FlightRecorderServiceTests
         var saved = rows.RootElement.GetProperty("snapshots").EnumerateArray().Where(r => r.GetProperty("trigger").GetString() == "status:503").Select(r => r.GetProperty("traceId").GetString()!).ToList();
         Assert.Equal(traces.Take(TraceProfFlightRecorderOptions.DefaultMaxSnapshotsPerMinute).Order(), saved.Order());
 
-        // A minute later the bucket has refilled: the next failure is saved again.
+        // A minute later (of the injected clock) the bucket has refilled, and the minute's drops are reported.
+        Assert.DoesNotContain(log.Entries, e => e.EventName == "FlightRecorderSnapshotsDropped");
         time.Advance(TimeSpan.FromMinutes(1));
+        await WaitAsync(() => log.Entries.Any(e => e.EventName == "FlightRecorderSnapshotsDropped" && e.Message.Contains("did not save 90 triggered snapshots", StringComparison.Ordinal)), "the drop report");
         var later = await SendAsync(host.Client, "/fail?ms=1");
         await WaitForSnapshotAsync(host.Client, later.TraceId, "cpu");
 
