@@ -43,6 +43,37 @@ public sealed class TraceProfFlightRecorderOptions
     /// </summary>
     public string Kinds { get; set; } = DefaultKinds;
 
+    /// <summary>
+    /// Reads <see cref="Kinds"/>: one or more of <c>cpu</c>, <c>contention</c>, <c>allocations</c> (or <c>allocs</c>),
+    /// comma-separated, any letter case. On failure <paramref name="bad"/> is the word that is not a kind (or the
+    /// whole value when it names none).
+    /// </summary>
+    internal bool TryGetKinds(out RecorderKinds kinds, out string bad)
+    {
+        kinds = RecorderKinds.None;
+        bad = Kinds ?? "";
+        foreach (var part in (Kinds ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kind = part.ToLowerInvariant() switch
+            {
+                "cpu" => RecorderKinds.Cpu,
+                "contention" => RecorderKinds.Contention,
+                "allocations" or "allocs" => RecorderKinds.Allocations,
+                _ => RecorderKinds.None,
+            };
+            if (kind == RecorderKinds.None)
+            {
+                bad = part;
+                kinds = RecorderKinds.None;
+                return false;
+            }
+
+            kinds |= kind;
+        }
+
+        return kinds != RecorderKinds.None;
+    }
+
     /// <summary>Gets or sets how many seconds of the past are kept. Default value: 30. Range: 1 to 600.</summary>
     [Range(1, 600)]
     public int WindowSeconds { get; set; } = DefaultWindowSeconds;

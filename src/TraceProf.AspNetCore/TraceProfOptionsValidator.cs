@@ -50,21 +50,17 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
             }
         }
 
-        var provider = options.Storage.Provider;
-        if (string.Equals(provider, "PostgreSql", StringComparison.OrdinalIgnoreCase))
+        if (!options.Storage.TryGetProvider(out var provider))
         {
-            if (string.IsNullOrWhiteSpace(options.Storage.ConnectionString))
-            {
-                failures.Add("TraceProf:Storage:Provider is PostgreSql, so TraceProf:Storage:ConnectionString must name the database (for example Host=db;Username=traceprof;Password=…;Database=traceprof).");
-            }
+            failures.Add($"TraceProf:Storage:Provider must be {string.Join(" or ", Enum.GetNames<StorageProvider>())}; got '{options.Storage.Provider}'.");
         }
-        else if (!string.Equals(provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        else if (provider == StorageProvider.PostgreSql && string.IsNullOrWhiteSpace(options.Storage.ConnectionString))
         {
-            failures.Add($"TraceProf:Storage:Provider must be Sqlite or PostgreSql; got '{provider}'.");
+            failures.Add("TraceProf:Storage:Provider is PostgreSql, so TraceProf:Storage:ConnectionString must name the database (for example Host=db;Username=traceprof;Password=…;Database=traceprof).");
         }
 
         var recorder = options.FlightRecorder;
-        if (!FlightRecorderKinds.TryParse(recorder.Kinds, out _, out _, out _, out var badKind))
+        if (!recorder.TryGetKinds(out _, out var badKind))
         {
             failures.Add($"TraceProf:FlightRecorder:Kinds must list one or more of cpu, contention, allocations, comma-separated; got '{badKind}'.");
         }

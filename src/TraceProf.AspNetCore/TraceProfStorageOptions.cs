@@ -27,6 +27,23 @@ public sealed class TraceProfStorageOptions
     /// </summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>Reads <see cref="Provider"/> (any letter case); false for anything but the names of <see cref="StorageProvider"/>.</summary>
+    internal bool TryGetProvider(out StorageProvider provider)
+    {
+        // Not Enum.TryParse: it also takes numbers and comma lists, which are not settings anyone means.
+        foreach (var candidate in Enum.GetValues<StorageProvider>())
+        {
+            if (string.Equals(Provider, candidate.ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                provider = candidate;
+                return true;
+            }
+        }
+
+        provider = default;
+        return false;
+    }
+
     /// <summary>
     /// Gets or sets the folder for the SQLite database and the profile files, and for captures in progress with
     /// either provider. Default value: <see langword="null"/>, meaning

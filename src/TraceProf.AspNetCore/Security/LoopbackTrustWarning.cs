@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Diagnostics;
 
 namespace TraceProf.AspNetCore.Security;
 

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using TraceProf.AspNetCore.Ui;
 
 namespace TraceProf.AspNetCore.Security;
 

@@ -1,8 +1,8 @@
-using System.Diagnostics.Metrics;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.Capture;
 using TraceProf.Kinds;
 using TraceProf.Parsing;
@@ -19,17 +19,17 @@ namespace TraceProf.AspNetCore.Triggers;
 /// contention) profile under the request's trace id. Never blocks the host's start: the session starts in the
 /// background, and a process where EventPipe is unavailable runs on without it (logged).
 /// </summary>
-internal sealed partial class FlightRecorderService : BackgroundService
+internal sealed class FlightRecorderService : BackgroundService
 {
     // How long a cut waits for the session to deliver the events up to the request's end (EventPipe flushes
     // its buffers about every 100 ms); past this it cuts with what it has.
     private static readonly TimeSpan MaxWaitForEvents = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan DropReportInterval = TimeSpan.FromMinutes(1);
-    private static readonly Histogram<double> SaveDelay = RequestTriggers.Meter.CreateHistogram<double>(
-        "traceprof.flight_recorder.snapshot.delay", unit: "ms", description: "Time from a triggering request's end until its snapshot is stored.");
 
     private readonly TraceProfOptions _options;
     private readonly TimeProvider _time;
+    private readonly TraceProfAspNetCoreMetrics _metrics;
     private readonly RequestTriggers _triggers;
     private readonly CaptureCoordinator _coordinator;
     private readonly ILogger _logger;
@@ -37,9 +37,10 @@ internal sealed partial class FlightRecorderService : BackgroundService
     private readonly TaskCompletionSource<FlightRecorder?> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _saved;
 
-    public FlightRecorderService(IOptions<TraceProfOptions> options, RequestTriggers triggers, CaptureCoordinator coordinator, TimeProvider time, ILoggerFactory loggers)
+    public FlightRecorderService(IOptions<TraceProfOptions> options, RequestTriggers triggers, CaptureCoordinator coordinator, TimeProvider time, TraceProfAspNetCoreMetrics metrics, ILoggerFactory loggers)
     {
         _time = time;
+        _metrics = metrics;
         _options = options.Value;
         _triggers = triggers;
         _coordinator = coordinator;
@@ -62,18 +63,19 @@ internal sealed partial class FlightRecorderService : BackgroundService
             return;
         }
 
-        _ = FlightRecorderKinds.TryParse(settings.Kinds, out var cpu, out var contention, out var allocations, out _); // validated at start
+        _ = settings.TryGetKinds(out var kinds, out _); // validated at start
+        var cpu = kinds.HasFlag(RecorderKinds.Cpu);
         var recorderOptions = new FlightRecorderOptions
         {
             Cpu = cpu,
-            Contention = contention,
-            Allocations = allocations,
+            Contention = kinds.HasFlag(RecorderKinds.Contention),
+            Allocations = kinds.HasFlag(RecorderKinds.Allocations),
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
         };
         if (cpu && recorderOptions.SamplingInterval == ParseOptions.DefaultSamplingInterval)
         {
-            LogDefaultSamplingRate(_logger);
+            Log.FlightRecorderDefaultSamplingRate(_logger);
         }
 
         var recorder = new FlightRecorder(recorderOptions, _recorderLogger, _time);
@@ -85,7 +87,7 @@ internal sealed partial class FlightRecorderService : BackgroundService
             }
             catch (CaptureUnavailableException ex)
             {
-                LogUnavailable(_logger, ex);
+                Log.FlightRecorderUnavailable(_logger, ex);
                 _started.TrySetResult(null);
                 return;
             }
@@ -120,6 +122,8 @@ internal sealed partial class FlightRecorderService : BackgroundService
 
     private async Task SaveLoopAsync(FlightRecorder recorder, CancellationToken stoppingToken)
     {
+        // Request timestamps stay on the Stopwatch clock, not TimeProvider's: they are compared with the events'
+        // timestamps, which the runtime takes from the same clock and no fake TimeProvider can move.
         var margin = Stopwatch.Frequency * _options.FlightRecorder.MarginMilliseconds / 1000;
         await foreach (var request in _triggers.Queue.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
@@ -130,7 +134,7 @@ internal sealed partial class FlightRecorderService : BackgroundService
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 // One bad slice must not stop the recorder from saving the next.
-                LogSaveFailed(_logger, ex, request.TraceId.ToHexString(), request.SnapshotId);
+                Log.FlightRecorderSaveFailed(_logger, ex, request.TraceId.ToHexString(), request.SnapshotId);
             }
         }
     }
@@ -138,10 +142,12 @@ internal sealed partial class FlightRecorderService : BackgroundService
     private async Task SaveAsync(FlightRecorder recorder, TriggeredRequest request, long margin, CancellationToken stoppingToken)
     {
         var to = request.EndTimestamp + margin;
-        var waited = Stopwatch.StartNew();
-        while (recorder.LatestTimestamp < to && waited.Elapsed < MaxWaitForEvents && recorder.IsRunning)
+        // This wait is for the runtime, which flushes EventPipe's buffers on real time: it polls on the Stopwatch
+        // clock like the timestamps it compares, not on TimeProvider, which a test may have stopped.
+        var waitStarted = Stopwatch.GetTimestamp();
+        while (recorder.LatestTimestamp < to && Stopwatch.GetElapsedTime(waitStarted) < MaxWaitForEvents && recorder.IsRunning)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), stoppingToken).ConfigureAwait(false);
+            await Task.Delay(PollInterval, stoppingToken).ConfigureAwait(false);
         }
 
         var slice = await Task.Run(() => recorder.CutAsync(request.StartTimestamp - margin, to, request.TraceId, stoppingToken), stoppingToken).ConfigureAwait(false);
@@ -165,8 +171,8 @@ internal sealed partial class FlightRecorderService : BackgroundService
         if (savedId is not null)
         {
             Interlocked.Increment(ref _saved);
-            SaveDelay.Record(delay.TotalMilliseconds);
-            LogSaved(_logger, request.Method, request.Route, request.Trigger, traceId, request.SnapshotId, slice.TraceSamples, (long)delay.TotalMilliseconds);
+            _metrics.SnapshotStored(delay);
+            Log.FlightRecorderSnapshotSaved(_logger, request.Method, request.Route, request.Trigger, traceId, request.SnapshotId, slice.TraceSamples, (long)delay.TotalMilliseconds);
         }
     }
 
@@ -191,34 +197,15 @@ internal sealed partial class FlightRecorderService : BackgroundService
     private async Task ReportDropsAsync(CancellationToken stoppingToken)
     {
         var previous = (0L, 0L, 0L);
-        using var timer = new PeriodicTimer(DropReportInterval);
+        // The report is "per minute" of the application's time, so it follows the injected clock.
+        using var timer = new PeriodicTimer(DropReportInterval, _time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             var (rateLimited, duplicates, queueFull) = _triggers.TakeDropped(ref previous);
             if (rateLimited + duplicates + queueFull > 0)
             {
-                LogDropped(_logger, rateLimited + duplicates + queueFull, rateLimited, _options.FlightRecorder.MaxSnapshotsPerMinute, duplicates, queueFull);
+                Log.FlightRecorderSnapshotsDropped(_logger, rateLimited + duplicates + queueFull, rateLimited, _options.FlightRecorder.MaxSnapshotsPerMinute, duplicates, queueFull);
             }
         }
     }
-
-    [LoggerMessage(EventId = 120, EventName = "FlightRecorderSnapshotSaved", Level = LogLevel.Warning,
-        Message = "{Method} {Route} ended with {Trigger}; trace {TraceId} has flight-recorder snapshot {SnapshotId} ({TraceSamples} CPU samples of the trace, stored {DelayMs} ms after the response)")]
-    private static partial void LogSaved(ILogger logger, string method, string route, string trigger, string traceId, string snapshotId, long traceSamples, long delayMs);
-
-    [LoggerMessage(EventId = 121, EventName = "FlightRecorderSnapshotsDropped", Level = LogLevel.Warning,
-        Message = "The flight recorder did not save {Count} triggered snapshots in the last minute: {RateLimited} over the limit of {PerMinute} per minute, {Duplicates} for a trace already saved, {QueueFull} because the queue was full")]
-    private static partial void LogDropped(ILogger logger, long count, long rateLimited, int perMinute, long duplicates, long queueFull);
-
-    [LoggerMessage(EventId = 122, EventName = "FlightRecorderUnavailable", Level = LogLevel.Warning,
-        Message = "The flight recorder could not start; failed requests will not be profiled automatically")]
-    private static partial void LogUnavailable(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 123, EventName = "FlightRecorderDefaultSamplingRate", Level = LogLevel.Warning,
-        Message = "The flight recorder samples at the runtime's default 1 ms, which costs 10-20 % of throughput on a busy machine. Start the process with DOTNET_EventPipeThreadSamplingRate=A (10 ms; the value is hexadecimal milliseconds) to bring it to a few percent, or set TraceProf:FlightRecorder:Enabled=false")]
-    private static partial void LogDefaultSamplingRate(ILogger logger);
-
-    [LoggerMessage(EventId = 124, EventName = "FlightRecorderSaveFailed", Level = LogLevel.Error,
-        Message = "Saving the flight-recorder snapshot {SnapshotId} of trace {TraceId} failed")]
-    private static partial void LogSaveFailed(ILogger logger, Exception exception, string traceId, string snapshotId);
 }

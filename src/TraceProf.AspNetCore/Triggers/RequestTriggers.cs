@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.Storage;
 
 namespace TraceProf.AspNetCore.Triggers;
@@ -24,16 +24,10 @@ internal sealed class RequestTriggers
 
     private const int QueueCapacity = 64;
 
-    /// <summary>The meter of the flight recorder's instruments in this package (named like the engine's).</summary>
-    internal static readonly Meter Meter = new("TraceProf");
-
-    private static readonly Counter<long> Dropped = Meter.CreateCounter<long>(
-        "traceprof.flight_recorder.snapshots.dropped", unit: "{snapshot}",
-        description: "Triggered snapshots not saved, by reason: rate_limited, duplicate_trace, queue_full, recorder_off.");
-
     private readonly TraceProfFlightRecorderOptions _options;
     private readonly string _pathPrefix;
     private readonly TimeProvider _time;
+    private readonly TraceProfAspNetCoreMetrics _metrics;
     private readonly SnapshotRateLimiter _limiter;
     private readonly Channel<TriggeredRequest> _queue = Channel.CreateBounded<TriggeredRequest>(
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -44,8 +38,9 @@ internal sealed class RequestTriggers
     private long _admitted;
     private volatile bool _active;
 
-    public RequestTriggers(IOptions<TraceProfOptions> options, TimeProvider time)
+    public RequestTriggers(IOptions<TraceProfOptions> options, TimeProvider time, TraceProfAspNetCoreMetrics metrics)
     {
+        _metrics = metrics;
         _options = options.Value.FlightRecorder;
         _pathPrefix = options.Value.PathPrefix;
         _time = time;
@@ -91,11 +86,11 @@ internal sealed class RequestTriggers
         {
             case "duplicate_trace":
                 Interlocked.Increment(ref _duplicates);
-                Dropped.Add(1, new KeyValuePair<string, object?>("reason", "duplicate_trace"));
+                _metrics.SnapshotDropped("duplicate_trace");
                 return;
             case "rate_limited":
                 Interlocked.Increment(ref _rateLimited);
-                Dropped.Add(1, new KeyValuePair<string, object?>("reason", "rate_limited"));
+                _metrics.SnapshotDropped("rate_limited");
                 return;
             default:
                 break;
@@ -113,7 +108,7 @@ internal sealed class RequestTriggers
         if (!_queue.Writer.TryWrite(request))
         {
             Interlocked.Increment(ref _queueFull);
-            Dropped.Add(1, new KeyValuePair<string, object?>("reason", "queue_full"));
+            _metrics.SnapshotDropped("queue_full");
             return;
         }
 

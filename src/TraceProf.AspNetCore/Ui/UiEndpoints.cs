@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
 using TraceProf.Storage;
@@ -15,8 +16,9 @@ namespace TraceProf.AspNetCore.Ui;
 /// The browser UI under <c>{prefix}/ui/</c>: a server-rendered snapshot browser (no script of its own), a per-trace
 /// list, a page per snapshot, the sign-in form that gives a browser a role, and speedscope's embedded files.
 /// The pages need the <c>snapshots</c> capability, like <c>/snapshots</c>; speedscope's files need any proven role.
+/// This file holds the routes, the gate of the pages, sign-in and the static files; the pages are in UiEndpoints.Pages.cs.
 /// </summary>
-internal sealed class UiEndpoints
+internal sealed partial class UiEndpoints
 {
     private const int DefaultLimit = 100;
     private const int MaxFilterLength = 32;
@@ -108,114 +110,6 @@ internal sealed class UiEndpoints
             .Append("</code> header: <a href=\"").Append(UiHtml.Text($"{UiPath}/signin?{ReturnUrlField}={UiHtml.Url(returnUrl)}"))
             .Append("\">sign in</a> to pick a role for this browser.</p>");
         return UiHtml.WriteAsync(context, decision.StatusCode, UiHtml.Page(ui, ReasonTitle(decision.StatusCode), main.ToString()));
-    }
-
-    private async Task ListAsync(HttpContext context, UiContext ui)
-    {
-        var query = context.Request.Query;
-        var traceId = Filter(query, "traceId")?.ToLowerInvariant();
-        var kind = Filter(query, "kind");
-        var trigger = Filter(query, "trigger");
-        string? error = null;
-        var limit = DefaultLimit;
-        if (traceId is not null && !TraceIds.IsValid(traceId))
-        {
-            error = $"A trace id is 32 hex digits, not all zero (as in a traceparent header or a log line); got '{QueryParser.Echo(traceId)}'.";
-        }
-        else if (!IsWord(kind) || !IsWord(trigger))
-        {
-            error = $"kind and trigger are single words of letters, digits, '-' or '_' (at most {MaxFilterLength}).";
-        }
-        else if (query["limit"].ToString() is { Length: > 0 } rawLimit && // untrimmed: " 5" is as wrong here as in the API
-                 (!QueryParser.TryParseDigits(rawLimit, out limit) || limit < 1 || limit > SnapshotQuery.MaxLimit))
-        {
-            error = $"limit must be an integer from 1 to {SnapshotQuery.MaxLimit}; got '{QueryParser.Echo(rawLimit)}'.";
-        }
-
-        var main = new StringBuilder();
-        AppendFilterForm(main, traceId, kind, trigger);
-        if (error is not null)
-        {
-            main.Append("<p class=\"error\" role=\"alert\">").Append(UiHtml.Text(error)).Append("</p>");
-            await UiHtml.WriteAsync(context, StatusCodes.Status400BadRequest, UiHtml.Page(ui, "Snapshots", main.ToString())).ConfigureAwait(false);
-            return;
-        }
-
-        // The store filters by trace id and kind; trigger is filtered here, over the newest MaxLimit rows.
-        var rows = await _store.ListAsync(
-            new SnapshotQuery { TraceId = traceId, Kind = kind, Limit = trigger is null ? limit : SnapshotQuery.MaxLimit },
-            context.RequestAborted).ConfigureAwait(false);
-        var shown = rows.Where(r => trigger is null || string.Equals(r.Trigger, trigger, StringComparison.Ordinal)).Take(limit).ToList();
-        AppendTable(main, shown, traceId is not null || kind is not null || trigger is not null);
-        await UiHtml.WriteAsync(context, StatusCodes.Status200OK, UiHtml.Page(ui, "Snapshots", main.ToString())).ConfigureAwait(false);
-    }
-
-    private async Task TraceAsync(HttpContext context, UiContext ui)
-    {
-        var traceId = (context.Request.RouteValues["traceId"] as string ?? "").Trim().ToLowerInvariant();
-        if (!TraceIds.IsValid(traceId))
-        {
-            var detail = $"A trace id is 32 hex digits, not all zero; got '{QueryParser.Echo(traceId)}'.";
-            await UiHtml.WriteAsync(context, StatusCodes.Status400BadRequest, UiHtml.Page(ui, "Trace", $"<p class=\"error\" role=\"alert\">{UiHtml.Text(detail)}</p>")).ConfigureAwait(false);
-            return;
-        }
-
-        var rows = await _store.ListAsync(new SnapshotQuery { TraceId = traceId, Limit = SnapshotQuery.MaxLimit }, context.RequestAborted).ConfigureAwait(false);
-        var main = new StringBuilder();
-        var services = rows.Select(r => r.ServiceName).Distinct(StringComparer.Ordinal).ToList();
-        main.Append("<p>Trace <span class=\"id\">").Append(UiHtml.Text(traceId)).Append("</span>: ")
-            .Append(rows.Count.ToString(CultureInfo.InvariantCulture)).Append(rows.Count == 1 ? " snapshot" : " snapshots")
-            .Append(services.Count > 0 ? " from " + UiHtml.Text(string.Join(", ", services)) : "").Append(".</p>");
-        var kinds = rows.Select(r => r.Kind).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        if (kinds.Count > 0)
-        {
-            // One merged flame graph per kind: every service's samples of this trace, one speedscope profile per service.
-            main.Append("<p>Whole trace, merged across snapshots and services: ");
-            main.AppendJoin(", ", kinds.Select(kind =>
-            {
-                var profileUrl = $"{_options.PathPrefix}/traces/{traceId}?kind={kind}&format=speedscope";
-                var href = $"{UiPath}/speedscope/{SpeedscopeAssets.IndexFile}#profileURL={UiHtml.Url(profileUrl)}&title={UiHtml.Url($"trace {traceId} ({kind})")}";
-                return $"<a href=\"{UiHtml.Text(href)}\">{UiHtml.Text(kind)} flame graph</a>";
-            }));
-            main.Append(".</p>");
-        }
-
-        AppendTable(main, rows, filtered: true);
-        await UiHtml.WriteAsync(context, StatusCodes.Status200OK, UiHtml.Page(ui, "Trace " + traceId, main.ToString())).ConfigureAwait(false);
-    }
-
-    private async Task SnapshotAsync(HttpContext context, UiContext ui)
-    {
-        var id = context.Request.RouteValues["id"] as string ?? "";
-        var snapshot = SnapshotIds.IsValid(id) ? await _store.GetAsync(id, context.RequestAborted).ConfigureAwait(false) : null;
-        if (snapshot is null)
-        {
-            var detail = SnapshotIds.IsValid(id)
-                ? $"No snapshot with id {id}; it may have been removed by retention."
-                : $"A snapshot id is 32 lower-case hex digits; got '{QueryParser.Echo(id)}'.";
-            var status = SnapshotIds.IsValid(id) ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest;
-            await UiHtml.WriteAsync(context, status, UiHtml.Page(ui, "Snapshot", $"<p class=\"error\" role=\"alert\">{UiHtml.Text(detail)}</p>")).ConfigureAwait(false);
-            return;
-        }
-
-        var main = new StringBuilder("<table><tbody>");
-        void Row(string name, string htmlValue) => main.Append("<tr><th scope=\"row\">").Append(name).Append("</th><td>").Append(htmlValue).Append("</td></tr>");
-        Row("Snapshot id", $"<span class=\"id\">{UiHtml.Text(snapshot.Id)}</span>");
-        Row("Trace id", TraceLink(snapshot.TraceId));
-        Row("Span id", $"<span class=\"id\">{UiHtml.Text(snapshot.SpanId)}</span>");
-        Row("Kind", UiHtml.Text(snapshot.Kind));
-        Row("Trigger", UiHtml.Text(snapshot.Trigger));
-        Row("Status", UiHtml.Text(snapshot.Status));
-        Row("Service", UiHtml.Text(snapshot.ServiceName));
-        Row("Host", UiHtml.Text(snapshot.HostName));
-        Row("Started (UTC)", Time(snapshot.StartedAt));
-        Row("Duration", UiHtml.Text(UiHtml.Duration(snapshot.Duration)));
-        Row("Samples", UiHtml.Text(snapshot.SampleCount.ToString("N0", CultureInfo.InvariantCulture)));
-        Row("Size", UiHtml.Text($"pprof {UiHtml.Size(snapshot.ProfileBytes)}, nettrace {UiHtml.Size(snapshot.NettraceBytes)}"));
-        Row("Open", FlameGraphLink(snapshot));
-        Row("Download", Downloads(snapshot));
-        main.Append("</tbody></table>");
-        await UiHtml.WriteAsync(context, StatusCodes.Status200OK, UiHtml.Page(ui, "Snapshot " + snapshot.Id, main.ToString())).ConfigureAwait(false);
     }
 
     private async Task SignInAsync(HttpContext context)
@@ -364,77 +258,6 @@ internal sealed class UiEndpoints
             await response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
         }
     }
-
-    private void AppendFilterForm(StringBuilder html, string? traceId, string? kind, string? trigger)
-    {
-        html.Append("<form class=\"filters\" method=\"get\" action=\"").Append(UiHtml.Text(UiPath)).Append("/\" role=\"search\">")
-            .Append("<label for=\"traceId\">Trace id<input id=\"traceId\" name=\"traceId\" value=\"").Append(UiHtml.Text(traceId))
-            .Append("\" placeholder=\"32 hex digits from a log or traceparent\" autocomplete=\"off\" spellcheck=\"false\"></label>")
-            .Append("<label for=\"kind\">Kind<input id=\"kind\" name=\"kind\" value=\"").Append(UiHtml.Text(kind)).Append("\" placeholder=\"cpu\" size=\"10\"></label>")
-            .Append("<label for=\"trigger\">Trigger<input id=\"trigger\" name=\"trigger\" value=\"").Append(UiHtml.Text(trigger)).Append("\" placeholder=\"request\" size=\"10\"></label>")
-            .Append("<button type=\"submit\">Filter</button> <a href=\"").Append(UiHtml.Text(UiPath)).Append("/\">Clear</a></form>");
-    }
-
-    private void AppendTable(StringBuilder html, IReadOnlyList<SnapshotInfo> rows, bool filtered)
-    {
-        if (rows.Count == 0)
-        {
-            html.Append("<p>").Append(filtered ? "No snapshot matches these filters." : "No snapshots yet: take a profile from the ")
-                .Append(filtered ? "" : $"<a href=\"{UiHtml.Text(_options.PathPrefix)}/pprof/\">pprof index</a>.").Append("</p>");
-            return;
-        }
-
-        html.Append("<table><caption class=\"note\">").Append(rows.Count.ToString(CultureInfo.InvariantCulture))
-            .Append(rows.Count == 1 ? " snapshot" : " snapshots, newest first").Append(". Times in UTC.</caption><thead><tr><th scope=\"col\">Started</th><th scope=\"col\">Trace id</th>")
-            .Append("<th scope=\"col\">Kind</th><th scope=\"col\">Trigger</th><th scope=\"col\">Service</th><th scope=\"col\" class=\"num\">Duration</th>")
-            .Append("<th scope=\"col\" class=\"num\">Size</th><th scope=\"col\">Flame graph</th><th scope=\"col\">Download</th></tr></thead><tbody>");
-        foreach (var row in rows)
-        {
-            html.Append("<tr><td><a href=\"").Append(UiHtml.Text($"{UiPath}/snapshots/{row.Id}")).Append("\">").Append(Time(row.StartedAt)).Append("</a></td>")
-                .Append("<td>").Append(TraceLink(row.TraceId)).Append("</td>")
-                .Append("<td>").Append(UiHtml.Text(row.Kind)).Append("</td>")
-                .Append("<td>").Append(UiHtml.Text(row.Trigger)).Append("</td>")
-                .Append("<td>").Append(UiHtml.Text(row.ServiceName)).Append("</td>")
-                .Append("<td class=\"num\">").Append(UiHtml.Text(UiHtml.Duration(row.Duration))).Append("</td>")
-                .Append("<td class=\"num\">").Append(UiHtml.Text(UiHtml.Size(row.ProfileBytes + row.NettraceBytes))).Append("</td>")
-                .Append("<td>").Append(FlameGraphLink(row)).Append("</td>")
-                .Append("<td>").Append(Downloads(row)).Append("</td></tr>");
-        }
-
-        html.Append("</tbody></table>");
-    }
-
-    private string TraceLink(string traceId) =>
-        $"<a class=\"id\" href=\"{UiHtml.Text($"{UiPath}/traces/{traceId}")}\">{UiHtml.Text(traceId)}</a>";
-
-    private string FlameGraphLink(SnapshotInfo row)
-    {
-        // speedscope loads #profileURL= with fetch() from the same origin, so the browser's session cookie goes along.
-        var profileUrl = $"{_options.PathPrefix}/snapshots/{row.Id}?format=speedscope";
-        var title = $"{row.ServiceName} {row.Kind} {row.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC";
-        var href = $"{UiPath}/speedscope/{SpeedscopeAssets.IndexFile}#profileURL={UiHtml.Url(profileUrl)}&title={UiHtml.Url(title)}";
-        return $"<a href=\"{UiHtml.Text(href)}\" aria-label=\"Flame graph of snapshot {UiHtml.Text(row.Id)}\">open</a>";
-    }
-
-    private string Downloads(SnapshotInfo row)
-    {
-        var formats = row.NettraceBytes > 0 ? new[] { "pprof", "speedscope", "folded", "nettrace" } : ["pprof", "speedscope", "folded"];
-        return string.Join(" · ", formats.Select(f =>
-            $"<a href=\"{UiHtml.Text($"{_options.PathPrefix}/snapshots/{row.Id}?format={f}")}\" download>{f}</a>"));
-    }
-
-    private static string Time(DateTimeOffset time) =>
-        $"<time datetime=\"{UiHtml.Text(time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))}\">{UiHtml.Text(time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))}</time>";
-
-    private static string? Filter(IQueryCollection query, string name)
-    {
-        // A GET form sends empty fields; an empty filter means "any".
-        var value = query[name].ToString().Trim();
-        return value.Length == 0 ? null : value;
-    }
-
-    private static bool IsWord(string? value) =>
-        value is null || (value.Length <= MaxFilterLength && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
 
     /// <summary>
     /// Only a path of this UI may be returned to after sign-in: never another host, never a protocol-relative URL,

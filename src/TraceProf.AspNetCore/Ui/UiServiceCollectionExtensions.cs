@@ -7,11 +7,9 @@ internal static class UiServiceCollectionExtensions
 {
     public static IServiceCollection AddTraceProfUi(this IServiceCollection services)
     {
-        // Data Protection seals the session cookie; antiforgery protects sign-in and sign-out. Both are in the shared
-        // framework and both registrations keep whatever the host configured (key ring location, cookie names).
-        services.AddDataProtection();
+        // Antiforgery protects sign-in and sign-out; it is in the shared framework and keeps whatever the host
+        // configured (cookie names). The session cookie itself is the gate's (Security/UiSessionCookie).
         services.AddAntiforgery();
-        services.AddSingleton<UiSessionCookie>();
         services.AddSingleton<SpeedscopeAssets>();
         services.AddSingleton<UiEndpoints>();
         return services;

@@ -68,4 +68,30 @@ public sealed class MapTraceProfTests
         Assert.Equal(HttpStatusCode.NotFound, old.StatusCode);
         Assert.NotEqual("application/problem+json", old.Content.Headers.ContentType?.MediaType);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task BothPlacements_AnswerTheSame404And405Problems(bool mapped)
+    {
+        await using var host = await TraceProfHost.StartAsync(configureApp: app =>
+        {
+            if (mapped)
+            {
+                app.MapTraceProf();
+            }
+        });
+
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/debug/snapshots");
+        post.Headers.Add("X-Debug-Role", "admin");
+        using var wrongMethod = await host.Client.SendAsync(post);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal("application/problem+json", wrongMethod.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(["GET", "HEAD"], wrongMethod.Content.Headers.Allow);
+
+        using var missing = await host.Client.SendAsync(Requests.Get("/debug/no-such-endpoint", "admin"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("nosniff", Assert.Single(missing.Headers.GetValues("X-Content-Type-Options")));
+    }
 }

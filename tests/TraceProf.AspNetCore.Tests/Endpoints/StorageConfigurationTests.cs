@@ -46,8 +46,25 @@ public sealed class StorageOutageTests
         var postgres = Environment.GetEnvironmentVariable("TRACEPROF_TEST_POSTGRES");
         Skip.If(string.IsNullOrEmpty(postgres), "TRACEPROF_TEST_POSTGRES is not set, so there is no PostgreSQL server; .ci/run starts one and sets it.");
         var target = new NpgsqlConnectionStringBuilder(postgres);
+
+        // A schema of its own: the test database is shared (by other branches' runs too), and its public schema may
+        // hold another version's tables.
+        var schema = "traceprof_test_" + Guid.NewGuid().ToString("N")[..12];
+        await ExecuteAsync(postgres!, $"CREATE SCHEMA {schema};");
+        try
+        {
+            await RunOutageAsync(postgres!, target, schema);
+        }
+        finally
+        {
+            await ExecuteAsync(postgres!, $"DROP SCHEMA {schema} CASCADE;");
+        }
+    }
+
+    private static async Task RunOutageAsync(string postgres, NpgsqlConnectionStringBuilder target, string schema)
+    {
         await using var proxy = new TcpProxy(target.Host!, target.Port);
-        var throughProxy = new NpgsqlConnectionStringBuilder(postgres) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 3, Pooling = false };
+        var throughProxy = new NpgsqlConnectionStringBuilder(postgres) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 3, Pooling = false, SearchPath = schema };
         await using var host = await TraceProfHost.StartAsync(o =>
         {
             o.Storage.Provider = "PostgreSql";
@@ -69,5 +86,13 @@ public sealed class StorageOutageTests
         using var own = await host.Client.GetAsync(new Uri("/hello", UriKind.Relative));
         Assert.Equal("hello", await own.Content.ReadAsStringAsync());
         Assert.Equal(1, host.Services.GetRequiredService<CaptureCoordinator>().DroppedSnapshots);
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }

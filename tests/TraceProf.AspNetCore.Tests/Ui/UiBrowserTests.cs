@@ -42,7 +42,7 @@ public sealed class UiBrowserTests(ITestOutputHelper output)
         Directory.CreateDirectory(artefacts);
         var (exitCode, stdout, stderr) = await RunAsync(
             "node",
-            [Path.Combine(e2e, "browse.mjs"), host.Client.BaseAddress!.ToString().TrimEnd('/'), TraceId, "SpinThroughDistinctiveArithmetic", artefacts, chromium!],
+            [Path.Combine(e2e, "browse.mjs"), host.Client.BaseAddress!.ToString().TrimEnd('/'), TraceId, "BurnCpuDistinctively", artefacts, chromium!],
             e2e,
             TimeSpan.FromMinutes(3));
         output.WriteLine(stdout);

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using OpenTelemetry.Trace;
 using TraceProf.AspNetCore.Endpoints;
@@ -15,11 +15,13 @@ using TraceProf.AspNetCore.Triggers;
 using TraceProf.Recording;
 using PprofProfile = TraceProf.Encoding.Pprof.Profile;
 
+// Over 400 lines on purpose: every scenario of the recorder service through a real host (one per trigger, the
+// rate limit, the OpenTelemetry tag, bad settings) shares the waiting and decoding helpers at the end.
 namespace TraceProf.AspNetCore.Tests.Triggers;
 
 [Collection("EventPipe")]
 [Trait("Category", "EventPipe")]
-public sealed class FlightRecorderTests
+public sealed class FlightRecorderServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
@@ -70,7 +72,8 @@ public sealed class FlightRecorderTests
 
             // The log names both ids at Warning, and the start-up warned about the default sampling rate.
             var id = row.GetProperty("id").GetString()!;
-            Assert.Contains(shop.Output, line => line.Contains($"trace {traceId} has flight-recorder snapshot {id}", StringComparison.Ordinal));
+            // The other process writes its log through the console logger's queue and a pipe: it may come after the row.
+            await WaitAsync(() => shop.Output.Any(line => line.Contains($"trace {traceId} has flight-recorder snapshot {id}", StringComparison.Ordinal)), "the snapshot's log line");
             Assert.Contains(shop.Output, line => line.Contains("DOTNET_EventPipeThreadSamplingRate=A", StringComparison.Ordinal));
         }
         finally
@@ -222,9 +225,14 @@ public sealed class FlightRecorderTests
         });
         listener.Start();
 
+        var log = new CollectingLoggerProvider();
         await using var host = await TraceProfHost.StartAsync(
             options => (options.FlightRecorder.Enabled, options.FlightRecorder.MaxSamples) = (true, MaxSamples),
-            configureBuilder: builder => builder.Services.AddSingleton<TimeProvider>(time),
+            configureBuilder: builder =>
+            {
+                builder.Services.AddSingleton<TimeProvider>(time);
+                builder.Logging.AddProvider(log);
+            },
             configureApp: MapWorkload);
         await WaitUntilRecordingAsync(host.Client);
 
@@ -248,8 +256,10 @@ public sealed class FlightRecorderTests
         var saved = rows.RootElement.GetProperty("snapshots").EnumerateArray().Where(r => r.GetProperty("trigger").GetString() == "status:503").Select(r => r.GetProperty("traceId").GetString()!).ToList();
         Assert.Equal(traces.Take(TraceProfFlightRecorderOptions.DefaultMaxSnapshotsPerMinute).Order(), saved.Order());
 
-        // A minute later the bucket has refilled: the next failure is saved again.
+        // A minute later (of the injected clock) the bucket has refilled, and the minute's drops are reported.
+        Assert.DoesNotContain(log.Entries, e => e.EventName == "FlightRecorderSnapshotsDropped");
         time.Advance(TimeSpan.FromMinutes(1));
+        await WaitAsync(() => log.Entries.Any(e => e.EventName == "FlightRecorderSnapshotsDropped" && e.Message.Contains("did not save 90 triggered snapshots", StringComparison.Ordinal)), "the drop report");
         var later = await SendAsync(host.Client, "/fail?ms=1");
         await WaitForSnapshotAsync(host.Client, later.TraceId, "cpu");
 
@@ -429,80 +439,5 @@ public sealed class FlightRecorderTests
             Assert.True(waited.Elapsed < Patience, $"Timed out after {Patience.TotalSeconds} s waiting for {what}.");
             await Task.Delay(50);
         }
-    }
-}
-
-internal sealed class DistinctiveAllocation(int value)
-{
-    public int Value { get; } = value;
-
-    public long Padding1 { get; set; }
-
-    public long Padding2 { get; set; }
-}
-
-internal static class FlightRecorderWorkload
-{
-    private static readonly Lock Gate = new();
-
-    public static double Sink;
-
-    public static object? Kept;
-
-    /// <summary>Another thread holds the lock for 200 ms; this one waits for it.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void WaitForTheBusyLock()
-    {
-        using var held = new ManualResetEventSlim();
-        var holder = new Thread(() =>
-        {
-            lock (Gate)
-            {
-                held.Set();
-                Thread.Sleep(200);
-            }
-        });
-        holder.Start();
-        held.Wait();
-        lock (Gate)
-        {
-            Sink++;
-        }
-
-        holder.Join();
-    }
-
-    /// <summary>Allocates about <paramref name="bytes"/> in objects of a type no other code has.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void AllocateDistinctively(long bytes)
-    {
-        var list = new List<DistinctiveAllocation>();
-        for (long i = 0; i < bytes / 40; i++)
-        {
-            list.Add(new DistinctiveAllocation((int)i));
-            if (list.Count == 10_000)
-            {
-                Kept = list;
-                list = [];
-            }
-        }
-    }
-
-    /// <summary>CPU work in a method no other code has, for a given time.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static string ComputeDistinctiveChecksum(TimeSpan duration)
-    {
-        var x = 0.0;
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < duration)
-        {
-            for (var i = 1; i < 20_000; i++)
-            {
-                x += Math.Sqrt(i) / i;
-            }
-        }
-
-        Sink = x;
-        return x.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }

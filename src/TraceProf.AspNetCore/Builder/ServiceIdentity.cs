@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
-namespace TraceProf.AspNetCore;
+namespace TraceProf.AspNetCore.Builder;
 
 /// <summary>Which service (and which instance of it) wrote a snapshot, named as OpenTelemetry names it.</summary>
 internal static class ServiceIdentity

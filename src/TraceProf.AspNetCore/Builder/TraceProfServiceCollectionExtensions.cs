@@ -4,16 +4,18 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TraceProf;
+using TraceProf.AspNetCore;
+using TraceProf.AspNetCore.Builder;
+using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.AspNetCore.Endpoints;
 using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
 using TraceProf.AspNetCore.Ui;
-using TraceProf.AspNetCore;
 using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Pipeline;
 using TraceProf.Storage;
-using TraceProf;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -52,13 +54,25 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TraceProfOptions>, TraceProfOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<TraceProfAspNetCoreMetrics>();
         services.AddSingleton<TraceProfMarker>();
         services.AddSingleton(sp => new RoleMap(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.Roles));
         services.AddSingleton(sp => new ApiKeyVerifier(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeyHashes));
+        // Data Protection seals the browser UI's session cookie, which the gate reads; the registration keeps whatever
+        // the host configured (key ring location).
+        services.AddDataProtection();
+        services.AddSingleton<UiSessionCookie>();
         services.AddSingleton<TraceProfGate>();
         services.AddHostedService<LoopbackTrustWarning>(); // one Warning at start outside Development: loopback trusted, no key
         services.AddTraceProfUi(); // the browser UI: Ui/UiServiceCollectionExtensions.cs
+        services.AddSingleton<EndpointGuard>();
+        services.AddSingleton<IndexEndpoints>();
+        services.AddSingleton<CaptureEndpoints>();
+        services.AddSingleton<SnapshotEndpoints>();
+        services.AddSingleton<TraceEndpoints>();
         services.AddSingleton<TraceProfEndpoints>();
+        services.AddSingleton<TraceProfDispatcher>();
         services.TryAddSingleton<ICaptureSource>(sp => new EventPipeCaptureSource(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<EventPipeCaptureSource>>()));
         services.TryAddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<SnapshotStoreGuard>());
         services.AddSingleton(sp =>
@@ -73,7 +87,8 @@ public static class TraceProfServiceCollectionExtensions
                 CaptureTempPath = CaptureTempFolder.Choose(Path.Combine(StoragePath(options, sp.GetRequiredService<IHostEnvironment>()), "tmp")), // = CaptureCoordinatorOptions.TempDirectory
             };
             var time = sp.GetRequiredService<TimeProvider>();
-            var opener = string.Equals(options.Storage.Provider, "PostgreSql", StringComparison.OrdinalIgnoreCase)
+            _ = options.Storage.TryGetProvider(out var provider); // validated at start
+            var opener = provider == StorageProvider.PostgreSql
                 ? PostgreSqlOpener(sp, options.Storage.ConnectionString!, limits, time)
                 : SqliteOpener(sp, limits, time);
             return new SnapshotStoreGuard(opener, time, sp.GetService<ILogger<SnapshotStoreGuard>>());

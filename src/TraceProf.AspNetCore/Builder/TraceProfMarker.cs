@@ -1,4 +1,4 @@
-namespace TraceProf.AspNetCore;
+namespace TraceProf.AspNetCore.Builder;
 
 /// <summary>Registered by <c>AddTraceProf</c>; remembers whether <c>MapTraceProf</c> placed the endpoints.</summary>
 internal sealed class TraceProfMarker

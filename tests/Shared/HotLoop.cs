@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 
+// Shared by both test projects (linked from tests/Shared, see their csproj); the namespace and names stay the
+// engine tests' because they assert the frame's full name.
 namespace TraceProf.Tests;
 
 /// <summary>Burns CPU in a method with a name no other code has, on a dedicated thread, until disposed.</summary>

@@ -1,4 +1,4 @@
-namespace TraceProf.AspNetCore.Ui;
+namespace TraceProf.AspNetCore.Security;
 
 /// <summary>
 /// What the browser UI's session cookie carries: the role picked at sign-in, the proof given for it

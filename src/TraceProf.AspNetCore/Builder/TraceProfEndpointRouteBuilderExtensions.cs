@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.AspNetCore;
+using TraceProf.AspNetCore.Builder;
 using TraceProf.AspNetCore.Endpoints;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -25,22 +27,12 @@ public static class TraceProfEndpointRouteBuilderExtensions
         var marker = endpoints.ServiceProvider.GetService<TraceProfMarker>()
             ?? throw new InvalidOperationException(
                 "Unable to find the required services. Add them by calling 'builder.Services.AddTraceProf()' before 'app.MapTraceProf()'.");
-        var handlers = endpoints.ServiceProvider.GetRequiredService<TraceProfEndpoints>();
+        var dispatcher = endpoints.ServiceProvider.GetRequiredService<TraceProfDispatcher>();
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<TraceProfOptions>>().Value;
         marker.MappedByEndpointRouting = true;
 
-        // Every endpoint answers through the one route table, as the pipeline-first placement does: when routing
-        // picks "/pprof/{name}" for HEAD /pprof/profile (the capture itself takes GET only), the table still answers
-        // 405 for the capture, not 404 for an unknown profile name.
-        var prefix = new PathString(options.PathPrefix);
-        RequestDelegate dispatch = context => TraceProfRouter.DispatchAsync(
-            context,
-            handlers.Routes,
-            context.Request.Path.StartsWithSegments(prefix, out var rest) ? rest.Value ?? "" : "",
-            handlers.NotFoundAsync);
-
         var group = endpoints.MapGroup(options.PathPrefix);
-        foreach (var route in handlers.Routes)
+        foreach (var route in dispatcher.Routes)
         {
             // Endpoint routing already matches "/pprof" with and without the trailing slash.
             if (route.Template.EndsWith('/'))
@@ -48,14 +40,14 @@ public static class TraceProfEndpointRouteBuilderExtensions
                 continue;
             }
 
-            group.MapMethods(route.Template, route.AllowedMethods, dispatch)
+            // Every method reaches the dispatcher, which answers a method the route does not take with the same 405
+            // problem as the middleware placement (routing's own 405 has no body).
+            group.Map(route.Template, context => TraceProfDispatcher.InvokeAsync(route, context))
                 .WithDisplayName($"TraceProf {route.Template}")
                 .WithMetadata(new TraceProfEndpointMetadata(route.Description));
         }
 
-        // What routing could not place (an unknown path, or HEAD or POST on a GET-only capture) reaches the catch-all
-        // and gets the same 404 or 405 + Allow as under the pipeline-first placement.
-        group.Map("/{**path}", dispatch).WithDisplayName("TraceProf not found");
+        group.Map("/{**path}", dispatcher.NotFoundAsync).WithDisplayName("TraceProf not found");
         var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("TraceProf.AspNetCore");
         Log.EndpointsMapped(logger, options.PathPrefix, "MapTraceProf");
         return group;

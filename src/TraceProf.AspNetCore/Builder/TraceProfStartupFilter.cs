@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore.Tracking;
 
-namespace TraceProf.AspNetCore;
+namespace TraceProf.AspNetCore.Builder;
 
 /// <summary>
 /// Puts request tracking and <see cref="TraceProfMiddleware"/> first in the pipeline, so <c>AddTraceProf()</c> alone is

@@ -1,9 +1,8 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using TraceProf.AspNetCore.Security;
 
-namespace TraceProf.AspNetCore.Ui;
+namespace TraceProf.AspNetCore.Security;
 
 /// <summary>
 /// Issues and reads the browser UI's session cookie. A browser cannot send the role header, so the sign-in form

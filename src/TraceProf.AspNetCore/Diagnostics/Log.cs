@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace TraceProf.AspNetCore.Diagnostics;
+
+/// <summary>
+/// Every log message of the ASP.NET Core package, with stable ids and names. Never log keys, cookies or other proofs.
+/// Event ids, one range per area (a new message takes the next id of its area's range):
+/// <list type="bullet">
+/// <item>100–119: the endpoints and their placement (Endpoints/, Builder/)</item>
+/// <item>120–139: the flight recorder (Triggers/)</item>
+/// <item>140–159: the browser UI (Ui/); until issue 12 these were 120–122, colliding with the flight recorder's</item>
+/// <item>160–179: the role gate and its proofs (Security/)</item>
+/// </list>
+/// </summary>
+internal static partial class Log
+{
+    // 100–119: endpoints and placement.
+    [LoggerMessage(EventId = 100, EventName = "AccessDenied", Level = LogLevel.Information, Message = "TraceProf refused {Path} with {StatusCode}")]
+    public static partial void AccessDenied(ILogger logger, string path, int statusCode);
+
+    [LoggerMessage(EventId = 101, EventName = "CaptureCancelled", Level = LogLevel.Information, Message = "Capture for trace {TraceId} cancelled; nothing was stored")]
+    public static partial void CaptureCancelled(ILogger logger, ActivityTraceId traceId);
+
+    [LoggerMessage(EventId = 102, EventName = "CaptureUnavailable", Level = LogLevel.Warning, Message = "EventPipe capture is unavailable in this process")]
+    public static partial void CaptureUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 103, EventName = "EndpointsMapped", Level = LogLevel.Debug, Message = "TraceProf endpoints placed under {Prefix} by {Placement}")]
+    public static partial void EndpointsMapped(ILogger logger, string prefix, string placement);
+
+    // 120–139: the flight recorder.
+    [LoggerMessage(EventId = 120, EventName = "FlightRecorderSnapshotSaved", Level = LogLevel.Warning,
+        Message = "{Method} {Route} ended with {Trigger}; trace {TraceId} has flight-recorder snapshot {SnapshotId} ({TraceSamples} CPU samples of the trace, stored {DelayMs} ms after the response)")]
+    public static partial void FlightRecorderSnapshotSaved(ILogger logger, string method, string route, string trigger, string traceId, string snapshotId, long traceSamples, long delayMs);
+
+    [LoggerMessage(EventId = 121, EventName = "FlightRecorderSnapshotsDropped", Level = LogLevel.Warning,
+        Message = "The flight recorder did not save {Count} triggered snapshots in the last minute: {RateLimited} over the limit of {PerMinute} per minute, {Duplicates} for a trace already saved, {QueueFull} because the queue was full")]
+    public static partial void FlightRecorderSnapshotsDropped(ILogger logger, long count, long rateLimited, int perMinute, long duplicates, long queueFull);
+
+    [LoggerMessage(EventId = 122, EventName = "FlightRecorderUnavailable", Level = LogLevel.Warning,
+        Message = "The flight recorder could not start; failed requests will not be profiled automatically")]
+    public static partial void FlightRecorderUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 123, EventName = "FlightRecorderDefaultSamplingRate", Level = LogLevel.Warning,
+        Message = "The flight recorder samples at the runtime's default 1 ms, which costs 10-20 % of throughput on a busy machine. Start the process with DOTNET_EventPipeThreadSamplingRate=A (10 ms; the value is hexadecimal milliseconds) to bring it to a few percent, or set TraceProf:FlightRecorder:Enabled=false")]
+    public static partial void FlightRecorderDefaultSamplingRate(ILogger logger);
+
+    [LoggerMessage(EventId = 124, EventName = "FlightRecorderSaveFailed", Level = LogLevel.Error,
+        Message = "Saving the flight-recorder snapshot {SnapshotId} of trace {TraceId} failed")]
+    public static partial void FlightRecorderSaveFailed(ILogger logger, Exception exception, string traceId, string snapshotId);
+
+    // 140–159: the browser UI.
+    [LoggerMessage(EventId = 140, EventName = "UiSignedIn", Level = LogLevel.Information, Message = "TraceProf UI sign-in as role {Role} proven by {Proof}")]
+    public static partial void UiSignedIn(ILogger logger, string role, string proof);
+
+    [LoggerMessage(EventId = 141, EventName = "UiSignInRefused", Level = LogLevel.Information, Message = "TraceProf UI sign-in refused with {StatusCode}")]
+    public static partial void UiSignInRefused(ILogger logger, int statusCode);
+
+    [LoggerMessage(EventId = 142, EventName = "UiSignedOut", Level = LogLevel.Information, Message = "TraceProf UI sign-out")]
+    public static partial void UiSignedOut(ILogger logger);
+
+    // 160–179: the role gate and its proofs.
+    [LoggerMessage(
+        EventId = 160,
+        EventName = "LoopbackTrustedWithoutApiKey",
+        Level = LogLevel.Warning,
+        Message = "TraceProf trusts the role header of direct loopback requests and no API key is configured, in environment {EnvironmentName}. " +
+            "Requests through a proxy (forwarding headers) or naming another Host are refused, but any process on this machine can profile the app " +
+            "and read its snapshots. To turn this off set TraceProf:TrustLoopback=false (environment TraceProf__TrustLoopback=false); to prove roles " +
+            "with a key add its SHA-256 to TraceProf:ApiKeyHashes (printf %s \"$KEY\" | sha256sum) and send it as Authorization: Bearer <key>, " +
+            "or give the host's users a '{RoleClaimType}' claim.")]
+    public static partial void LoopbackTrustedWithoutApiKey(ILogger logger, string environmentName, string roleClaimType);
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.Security;
+using TraceProf.AspNetCore.Triggers;
+using TraceProf.Parsing;
+using TraceProf.Pipeline;
+
+using TraceProf.Storage;
+
+namespace TraceProf.AspNetCore.Endpoints;
+
+/// <summary>
+/// <c>/pprof/</c>: the index of the profiles, as HTML for a browser and as JSON (with the flight recorder's status)
+/// for everything else; and the answer for a profile name that does not exist.
+/// </summary>
+internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    private readonly TraceProfOptions _options = options.Value;
+
+    public RequestDelegate Index => guard.Guard(Capabilities.None, IndexAsync);
+
+    public RequestDelegate UnknownProfile => guard.Guard(Capabilities.None, UnknownProfileAsync);
+
+    private Task UnknownProfileAsync(HttpContext context)
+    {
+        var name = context.Request.RouteValues["name"] as string ?? "";
+        return Problems.WriteAsync(
+            context,
+            StatusCodes.Status404NotFound,
+            $"Unknown profile '{QueryParser.Echo(name)}'; available: profile, allocs, contention (mutex, block), threads (goroutine), trace. See {_options.PathPrefix}/pprof/.");
+    }
+
+    private async Task IndexAsync(HttpContext context)
+    {
+        var p = _options.PathPrefix;
+        var s = _options.DefaultCaptureSeconds;
+        var profiles = new[]
+        {
+            new IndexEntry("profile", $"{p}/pprof/profile?seconds={s}", "cpu",
+                $"CPU profile: every managed thread sampled about every ms for ?seconds=N (1–{_options.MaxCaptureSeconds}); samples/count, cpu/nanoseconds (threads in managed code), wall/nanoseconds (all). Nominal sampling interval {ParseOptions.SamplingIntervalOfThisProcess().TotalMilliseconds} ms (DOTNET_EventPipeThreadSamplingRate, hexadecimal ms, read at process start); each profile's period is the effective interval measured from its capture."),
+            new IndexEntry("allocs", $"{p}/pprof/allocs?seconds={s}", "allocs",
+                "Sampled allocations during ?seconds=N: alloc_objects/count and alloc_space/bytes (unbiased estimate), the allocated type as leaf frame and object_type label."),
+            new IndexEntry("contention", $"{p}/pprof/contention?seconds={s}", "contention",
+                "Lock contention during ?seconds=N (aliases mutex, block): contentions/count and delay/nanoseconds at the waiting thread's stack."),
+            new IndexEntry("threads", $"{p}/pprof/threads?debug=1", "threads",
+                "Stacks of all managed threads now (alias goroutine): pprof with one sample per thread, debug=1 text grouped by stack, debug=2 text per thread."),
+            new IndexEntry("trace", $"{p}/pprof/trace?seconds=5", "trace",
+                "Raw .nettrace of ?seconds=N: CPU samples plus GC, exception and contention events, for PerfView, dotnet-trace and TraceEvent."),
+            new IndexEntry("snapshots", $"{p}/snapshots", "snapshots",
+                "Stored snapshots, newest first; filter with ?traceId=<32 hex>&kind=&since=&limit= (a trace id finds every capture holding its samples)."),
+            new IndexEntry("traces", $"{p}/traces/<trace id>?kind=cpu", "snapshots",
+                "Every stored sample of one trace, merged from all snapshots that hold it; ?kind=&format=."),
+        };
+
+        var accept = context.Request.Headers.Accept.ToString();
+        if (accept.Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            var html = new StringBuilder();
+            html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TraceProf</title></head><body>");
+            html.Append("<h1>TraceProf profiles</h1><table><thead><tr><th>Profile</th><th>Capability</th><th>Description</th></tr></thead><tbody>");
+            foreach (var entry in profiles)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td><a href=\"{HtmlEncoder.Default.Encode(entry.Href)}\">{HtmlEncoder.Default.Encode(entry.Name)}</a></td><td>{HtmlEncoder.Default.Encode(entry.Capability)}</td><td>{HtmlEncoder.Default.Encode(entry.Description)}</td></tr>");
+            }
+
+            html.Append("</tbody></table><p>Send the role in the <code>").Append(HtmlEncoder.Default.Encode(_options.RoleHeaderName)).Append("</code> header.</p></body></html>");
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'none'";
+            await TypedResults.Content(html.ToString(), "text/html; charset=utf-8").ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots) }, Json).ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private object FlightRecorderStatus()
+    {
+        var settings = _options.FlightRecorder;
+        var recorder = recorderService.Started.IsCompletedSuccessfully ? recorderService.Started.Result : null;
+        var stats = recorder?.GetStatistics();
+        var (admitted, rateLimited, duplicates, queueFull) = triggers.Counts;
+        return new
+        {
+            enabled = settings.Enabled,
+            running = recorder?.IsRunning ?? false,
+            kinds = settings.Kinds,
+            windowSeconds = settings.WindowSeconds,
+            samplingIntervalMs = recorder?.Options.SamplingInterval.TotalMilliseconds,
+            retainedSamples = stats?.RetainedSamples,
+            retainedContentions = stats?.RetainedContentions,
+            retainedBytes = stats?.RetainedBytes,
+            methods = stats?.Methods,
+            rundowns = recorder?.Rundowns,
+            eventsRead = stats?.EventsRead,
+            triggered = admitted,
+            saved = recorderService.Saved,
+            droppedRateLimited = rateLimited,
+            droppedDuplicateTrace = duplicates,
+            droppedQueueFull = queueFull,
+        };
+    }
+
+    private sealed record IndexEntry(string Name, string Href, string Capability, string Description);
+}

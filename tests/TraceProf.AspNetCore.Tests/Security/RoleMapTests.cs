@@ -1,0 +1,57 @@
+using TraceProf.AspNetCore.Security;
+
+namespace TraceProf.AspNetCore.Tests.Security;
+
+public sealed class RoleMapTests
+{
+    [Fact]
+    public void DefaultRoles_GiveAdminEverything_SreProfileCpu_ReadonlyNothing()
+    {
+        var roles = new RoleMap(new TraceProfOptions().Roles);
+
+        Assert.True(roles.TryGet("admin", out var admin));
+        Assert.Equal(Capabilities.All, admin);
+        Assert.True(roles.TryGet("sre:profile", out var sre));
+        Assert.Equal(Capabilities.Cpu, sre);
+        Assert.True(roles.TryGet("readonly", out var readOnly));
+        Assert.Equal(Capabilities.None, readOnly);
+        Assert.Equal(["admin", "sre:profile", "readonly"], roles.Names);
+    }
+
+    [Fact]
+    public void ALaterRoleOfTheSameName_ReplacesTheEarlier()
+    {
+        var roles = new RoleMap([new() { Name = "ops", Capabilities = "cpu" }, new() { Name = "ops", Capabilities = "snapshots,threads" }]);
+
+        Assert.True(roles.TryGet("ops", out var ops));
+        Assert.Equal(Capabilities.Snapshots | Capabilities.Threads, ops);
+        Assert.Single(roles.Names);
+    }
+
+    [Fact]
+    public void RoleNames_AreCaseSensitive()
+    {
+        var roles = new RoleMap([new() { Name = "Admin", Capabilities = "*" }]);
+        Assert.False(roles.TryGet("admin", out _));
+        Assert.True(roles.TryGet("Admin", out _));
+    }
+
+    [Fact]
+    public void AnUnknownCapability_FailsNamingTheRoleTheWordAndTheKnownOnes()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new RoleMap([new() { Name = "ops", Capabilities = "cpu,gpu" }]));
+        Assert.Contains("role 'ops'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'gpu'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("known: *, cpu, allocs, contention, threads, trace, snapshots", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RolesWith_ListsTheRolesHoldingEveryRequiredCapability()
+    {
+        var roles = new RoleMap(new TraceProfOptions().Roles);
+
+        Assert.Equal(["admin", "sre:profile"], roles.RolesWith(Capabilities.Cpu));
+        Assert.Equal(["admin"], roles.RolesWith(Capabilities.Snapshots));
+        Assert.Equal(["admin", "sre:profile", "readonly"], roles.RolesWith(Capabilities.None));
+    }
+}
