@@ -551,7 +551,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
         }
 
         var name = HeapTypeNames.Display(description.Name);
-        if (description.Arguments.Length > 0 && depth < 8 && !name.Contains('<', StringComparison.Ordinal))
+        if (description.Arguments.Length > 0 && depth < 8 && !HeapTypeNames.HasArgumentsOrIsArray(name))
         {
             // A generic instantiation's name may be its definition's (List`1); its arguments come as type ids.
             var builder = new StringBuilder(HeapTypeNames.WithoutArity(name)).Append('<');
