@@ -121,6 +121,9 @@ internal sealed class HeapGraphBuilder : NettraceHandler
     /// <summary>Gets the number of roots that do not retain (weak handles).</summary>
     public long WeakRootsIgnored { get; private set; }
 
+    /// <summary>Gets the roots whose object is not in the dump (outside the GC heap, or lost); known after <see cref="Build"/>.</summary>
+    public long RootsNotInDump { get; private set; }
+
     /// <summary>Gets the number of objects kept.</summary>
     public int NodeCount { get; private set; }
 
@@ -250,10 +253,14 @@ internal sealed class HeapGraphBuilder : NettraceHandler
         var roots = new List<(int Node, byte Category)>(_rootCount);
         for (var i = 0; i < _rootCount; i++)
         {
-            var node = Find(sortedAddresses, order, _rootAddresses[i]);
+            var node = FindContaining(sortedAddresses, order, _rootAddresses[i]);
             if (node >= 0)
             {
                 roots.Add((node, _rootCategories[i]));
+            }
+            else
+            {
+                RootsNotInDump++;
             }
         }
 
@@ -280,6 +287,31 @@ internal sealed class HeapGraphBuilder : NettraceHandler
 
         var at = Array.BinarySearch(sortedAddresses, address);
         return at >= 0 ? order[at] : -1;
+    }
+
+    // A stack root may be an interior pointer (a ref into an object or an array element): it roots the object
+    // that contains it.
+    private int FindContaining(ulong[] sortedAddresses, int[] order, ulong address)
+    {
+        if (address == 0)
+        {
+            return -1;
+        }
+
+        var at = Array.BinarySearch(sortedAddresses, address);
+        if (at >= 0)
+        {
+            return order[at];
+        }
+
+        var before = ~at - 1;
+        if (before < 0)
+        {
+            return -1;
+        }
+
+        var node = order[before];
+        return address - sortedAddresses[before] < (ulong)_sizes[node] ? node : -1;
     }
 
     private void OnGcStart(long timestamp, ReadOnlySpan<byte> payload)

@@ -183,6 +183,7 @@ internal sealed class HeapSnapshotCapture
             ObjectBytes = objectBytes,
             Edges = graph.EdgeCount,
             Roots = graph.RootNodes.Length,
+            RootsNotInDump = builder.RootsNotInDump,
             NodeEventsLost = builder.NodeEventsLost,
             EdgeEventsLost = builder.EdgeEventsLost,
             RootEventsLost = builder.RootEventsLost,

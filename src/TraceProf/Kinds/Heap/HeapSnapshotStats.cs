@@ -45,6 +45,9 @@ internal sealed record HeapSnapshotStats
     /// <summary>Gets the roots in the graph.</summary>
     public long Roots { get; init; }
 
+    /// <summary>Gets the roots whose object is not in the dump (frozen or outside the GC heap, or lost).</summary>
+    public long RootsNotInDump { get; init; }
+
     /// <summary>Gets the objects not reachable from any root (kept under <c>[unreachable]</c>).</summary>
     public long Unreachable { get; init; }
 
