@@ -224,8 +224,9 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             order[i] = i;
         }
 
-        var sortedAddresses = _addresses.AsSpan(0, count).ToArray();
-        Array.Sort(sortedAddresses, order);
+        // Sorted in place: from here on an object is found by address, and known by its index in arrival order.
+        var sortedAddresses = _addresses;
+        Array.Sort(sortedAddresses, order, 0, count);
 
         var edgeStarts = new int[count + 1];
         var total = 0L;
@@ -245,7 +246,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             for (var j = 0; j < n; j++)
             {
                 var position = (long)first + j;
-                targets[to + j] = position < _edgesStored ? Find(sortedAddresses, order, _edges[position]) : -1;
+                targets[to + j] = position < _edgesStored ? Find(sortedAddresses, count, order, _edges[position]) : -1;
             }
         }
 
@@ -253,7 +254,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
         var roots = new List<(int Node, byte Category)>(_rootCount);
         for (var i = 0; i < _rootCount; i++)
         {
-            var node = FindContaining(sortedAddresses, order, _rootAddresses[i]);
+            var node = FindContaining(sortedAddresses, count, order, _rootAddresses[i]);
             if (node >= 0)
             {
                 roots.Add((node, _rootCategories[i]));
@@ -267,10 +268,21 @@ internal sealed class HeapGraphBuilder : NettraceHandler
         // The retention walk starts from the roots in category order (statics before handles before stacks), and
         // the sort is stable, so within a category the runtime's order is kept.
         var sortedRoots = roots.OrderBy(r => r.Category).ToArray();
+        var types = _types;
+        var sizes = _sizes;
+        Array.Resize(ref types, count);
+        Array.Resize(ref sizes, count);
+
+        // The graph owns what it needs; the rest goes now, so a large heap's graph is not held twice.
+        _addresses = [];
+        _types = [];
+        _sizes = [];
+        _edgeFirst = [];
+        _edgeCounts = [];
         return new HeapGraph(
             count,
-            _types.AsSpan(0, count).ToArray(),
-            _sizes.AsSpan(0, count).ToArray(),
+            types,
+            sizes,
             edgeStarts,
             targets,
             [.. sortedRoots.Select(r => r.Node)],
@@ -278,27 +290,27 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             TypeNames());
     }
 
-    private static int Find(ulong[] sortedAddresses, int[] order, ulong address)
+    private static int Find(ulong[] sortedAddresses, int count, int[] order, ulong address)
     {
         if (address == 0)
         {
             return -1;
         }
 
-        var at = Array.BinarySearch(sortedAddresses, address);
+        var at = Array.BinarySearch(sortedAddresses, 0, count, address);
         return at >= 0 ? order[at] : -1;
     }
 
     // A stack root may be an interior pointer (a ref into an object or an array element): it roots the object
     // that contains it.
-    private int FindContaining(ulong[] sortedAddresses, int[] order, ulong address)
+    private int FindContaining(ulong[] sortedAddresses, int count, int[] order, ulong address)
     {
         if (address == 0)
         {
             return -1;
         }
 
-        var at = Array.BinarySearch(sortedAddresses, address);
+        var at = Array.BinarySearch(sortedAddresses, 0, count, address);
         if (at >= 0)
         {
             return order[at];

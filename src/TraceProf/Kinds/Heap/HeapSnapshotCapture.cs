@@ -11,6 +11,25 @@ namespace TraceProf.Kinds.Heap;
 /// <param name="Stats">The GC pause, heap size, objects, references, roots and what was lost.</param>
 internal sealed record HeapSnapshot(Profile Profile, HeapSnapshotStats Stats);
 
+/// <summary>A heap snapshot is already running in this process.</summary>
+internal sealed class HeapSnapshotInProgressException : InvalidOperationException
+{
+    public HeapSnapshotInProgressException()
+        : base("A heap snapshot is already running in this process; one runs at a time. Try again when it has finished.")
+    {
+    }
+
+    public HeapSnapshotInProgressException(string message)
+        : base(message)
+    {
+    }
+
+    public HeapSnapshotInProgressException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 /// <summary>The heap is larger than the snapshot's limit allows.</summary>
 internal sealed class HeapTooLargeException : Exception
 {
@@ -56,6 +75,8 @@ internal sealed class HeapSnapshotCapture
     private const int StreamBytesPerObject = 40;
     private const int AssumedBytesPerObject = 48;
 
+    private static int s_running;
+
     private readonly HeapSnapshotOptions _options;
     private readonly TimeProvider _time;
 
@@ -79,9 +100,30 @@ internal sealed class HeapSnapshotCapture
     /// <exception cref="HeapTooLargeException">The heap is over <see cref="HeapSnapshotOptions.MaxHeapBytes"/>.</exception>
     /// <exception cref="TimeoutException">The snapshot took longer than <see cref="HeapSnapshotOptions.Timeout"/>.</exception>
     /// <exception cref="CaptureUnavailableException">EventPipe could not start, or the stream ended before the dump did.</exception>
+    /// <exception cref="HeapSnapshotInProgressException">Another heap snapshot is running in this process.</exception>
     public async Task<HeapSnapshot> CaptureAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+
+        // One at a time in the process: each session would induce its own GC, and a second dump's GCStart could
+        // be taken for the first's.
+        if (Interlocked.CompareExchange(ref s_running, 1, 0) != 0)
+        {
+            throw new HeapSnapshotInProgressException();
+        }
+
+        try
+        {
+            return await CaptureOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref s_running, 0);
+        }
+    }
+
+    private async Task<HeapSnapshot> CaptureOnceAsync(CancellationToken cancellationToken)
+    {
         var heapBefore = GC.GetGCMemoryInfo().HeapSizeBytes;
         if (_options.MaxHeapBytes > 0 && heapBefore > _options.MaxHeapBytes)
         {

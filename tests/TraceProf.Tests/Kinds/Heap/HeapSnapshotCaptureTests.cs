@@ -105,6 +105,30 @@ public sealed class HeapSnapshotCaptureTests
     }
 
     [Fact]
+    public async Task HeapSnapshot_SecondAtTheSameTime_IsRefused_AndTheFirstCompletes()
+    {
+        var first = new HeapSnapshotCapture().CaptureAsync(CancellationToken.None);
+        var second = new HeapSnapshotCapture().CaptureAsync(CancellationToken.None);
+
+        // Whichever got there first runs; the other is refused at once (one may also finish before the other starts).
+        var outcomes = await Task.WhenAll(Outcome(first), Outcome(second));
+        Assert.Contains(outcomes, o => o is HeapSnapshot { Stats.Complete: true });
+        Assert.All(outcomes, o => Assert.True(o is HeapSnapshot or HeapSnapshotInProgressException, o.ToString()));
+
+        static async Task<object> Outcome(Task<HeapSnapshot> capture)
+        {
+            try
+            {
+                return await capture;
+            }
+            catch (HeapSnapshotInProgressException ex)
+            {
+                return ex;
+            }
+        }
+    }
+
+    [Fact]
     public async Task HeapSnapshot_HeapOverTheLimit_IsRefusedBeforeAnySession()
     {
         var capture = new HeapSnapshotCapture(new HeapSnapshotOptions { MaxHeapBytes = 1 });
