@@ -195,7 +195,7 @@ internal sealed class HeapProfileBuilder
     internal static IEnumerable<string> Comments(HeapSnapshotStats stats)
     {
         var c = CultureInfo.InvariantCulture;
-        yield return string.Create(c, $"heap snapshot: one induced blocking gen2 GC (#{stats.GcNumber}), so only live objects; GC pause {stats.GcPause.TotalMilliseconds:0.0} ms (GC.GetTotalPauseDuration +{stats.TotalPauseDelta.TotalMilliseconds:0.0} ms); snapshot took {stats.Elapsed.TotalMilliseconds:0} ms");
+        yield return string.Create(c, $"heap snapshot: one induced blocking gen2 GC (#{stats.GcNumber}), so only live objects; GC pause {stats.GcPause.TotalMilliseconds:0.0} ms from suspension to restart, heap walk included (GC.GetTotalPauseDuration grew {stats.TotalPauseDelta.TotalMilliseconds:0.0} ms: it leaves the walk out); snapshot took {stats.Elapsed.TotalMilliseconds:0} ms");
         yield return string.Create(c, $"heap: {stats.HeapBytesBefore} bytes before, {stats.HeapBytesAfter} bytes after the GC; {stats.Objects} objects ({stats.ObjectBytes} bytes), {stats.Edges} references, {stats.Roots} roots, {stats.Unreachable} unreachable from the roots; session buffer {stats.BufferMegabytes} MB");
         yield return RetentionRule;
         if (stats.Complete)

@@ -130,7 +130,8 @@ internal sealed class HeapSnapshotCapture
             throw new HeapTooLargeException(heapBefore, _options.MaxHeapBytes);
         }
 
-        var bufferMegabytes = BufferMegabytesFor(heapBefore, _options.MaxBufferMegabytes);
+        // The last GC may be long ago or a small one; what is allocated since (garbage included) bounds the walk too.
+        var bufferMegabytes = BufferMegabytesFor(Math.Max(heapBefore, GC.GetTotalMemory(forceFullCollection: false)), _options.MaxBufferMegabytes);
         using var deadline = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var startedAt = _time.GetUtcNow();

@@ -15,7 +15,10 @@ internal sealed record HeapSnapshotStats
     /// </summary>
     public TimeSpan GcPause { get; init; }
 
-    /// <summary>Gets the growth of <see cref="GC.GetTotalPauseDuration"/> over the snapshot (every GC in that time).</summary>
+    /// <summary>
+    /// Gets the growth of <see cref="GC.GetTotalPauseDuration"/> over the snapshot (every GC in that time). Measured
+    /// here it leaves the heap walk out: a heartbeat thread stalls for <see cref="GcPause"/>, not for this.
+    /// </summary>
     public TimeSpan TotalPauseDelta { get; init; }
 
     /// <summary>Gets the GC heap size before the snapshot (as of the last GC), which sized the buffer.</summary>
