@@ -29,10 +29,10 @@ internal sealed class HeapGraph
     /// <summary>Gets the number of objects in the graph.</summary>
     public int NodeCount { get; }
 
-    /// <summary>Gets each object's index into <see cref="TypeNames"/>.</summary>
+    /// <summary>Gets each object's index into <see cref="TypeNames"/> (the first <see cref="NodeCount"/> entries).</summary>
     public int[] NodeTypes { get; }
 
-    /// <summary>Gets each object's size in bytes, as the runtime reported it.</summary>
+    /// <summary>Gets each object's size in bytes, as the runtime reported it (the first <see cref="NodeCount"/> entries).</summary>
     public long[] NodeSizes { get; }
 
     /// <summary>

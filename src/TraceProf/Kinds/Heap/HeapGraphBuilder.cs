@@ -34,7 +34,8 @@ internal sealed class HeapGraphBuilder : NettraceHandler
     private ulong[] _addresses = new ulong[1024];
     private int[] _types = new int[1024];
     private long[] _sizes = new long[1024];
-    private int[] _edgeFirst = new int[1024];
+    // Each object's number of references; ~count (negative) where its references are unknown (after a dropped
+    // node event, or over the cap). Where they start in the edge stream is the sum of the counts before.
     private int[] _edgeCounts = new int[1024];
     private ulong[] _edges = new ulong[4096];
     private int _edgesStored;
@@ -233,21 +234,23 @@ internal sealed class HeapGraphBuilder : NettraceHandler
         for (var i = 0; i < count; i++)
         {
             edgeStarts[i] = (int)total;
-            total += _edgeCounts[i];
+            total += Math.Max(0, _edgeCounts[i]);
         }
 
         edgeStarts[count] = (int)total;
         var targets = new int[total];
+        var first = 0L;
         for (var i = 0; i < count; i++)
         {
-            var first = _edgeFirst[i];
             var n = _edgeCounts[i];
             var to = edgeStarts[i];
             for (var j = 0; j < n; j++)
             {
-                var position = (long)first + j;
+                var position = first + j;
                 targets[to + j] = position < _edgesStored ? Find(sortedAddresses, count, order, _edges[position]) : -1;
             }
+
+            first += n >= 0 ? n : ~n;
         }
 
         _edges = [];
@@ -268,16 +271,14 @@ internal sealed class HeapGraphBuilder : NettraceHandler
         // The retention walk starts from the roots in category order (statics before handles before stacks), and
         // the sort is stable, so within a category the runtime's order is kept.
         var sortedRoots = roots.OrderBy(r => r.Category).ToArray();
+        // Handed over as they are (longer than count): a trimmed copy would hold the largest arrays twice.
         var types = _types;
         var sizes = _sizes;
-        Array.Resize(ref types, count);
-        Array.Resize(ref sizes, count);
 
         // The graph owns what it needs; the rest goes now, so a large heap's graph is not held twice.
         _addresses = [];
         _types = [];
         _sizes = [];
-        _edgeFirst = [];
         _edgeCounts = [];
         return new HeapGraph(
             count,
@@ -393,7 +394,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             var n = NodeCount;
             if (n == _addresses.Length)
             {
-                Grow(n * 2L);
+                Grow(n + (n / 2));
             }
 
             _addresses[n] = BinaryPrimitives.ReadUInt64LittleEndian(value);
@@ -401,13 +402,11 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             _types[n] = TypeIndex(BinaryPrimitives.ReadUInt64LittleEndian(value[16..]));
             if (_edgesMisaligned || _edgeCursor + edgeCount > _maxEdges)
             {
-                _edgeFirst[n] = 0;
-                _edgeCounts[n] = 0;
+                _edgeCounts[n] = ~(int)edgeCount;
                 EdgesDiscarded += edgeCount;
             }
             else
             {
-                _edgeFirst[n] = (int)_edgeCursor;
                 _edgeCounts[n] = (int)edgeCount;
             }
 
@@ -566,7 +565,6 @@ internal sealed class HeapGraphBuilder : NettraceHandler
         Array.Resize(ref _addresses, size);
         Array.Resize(ref _types, size);
         Array.Resize(ref _sizes, size);
-        Array.Resize(ref _edgeFirst, size);
         Array.Resize(ref _edgeCounts, size);
     }
 

@@ -207,9 +207,9 @@ internal sealed class HeapSnapshotCapture
         var pauseDelta = GC.GetTotalPauseDuration() - pauseBefore;
         var graph = builder.Build();
         long objectBytes = 0;
-        foreach (var size in graph.NodeSizes)
+        for (var i = 0; i < graph.NodeCount; i++)
         {
-            objectBytes += size;
+            objectBytes += graph.NodeSizes[i];
         }
 
         var stats = new HeapSnapshotStats
