@@ -53,6 +53,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
     private int _maxNodesPerEvent;
     private int _maxEdgesPerEvent;
     private long _previousTimestamp;
+    private bool _dumpEventsSeen;
     private long _suspendTimestamp;
 
     public HeapGraphBuilder(int maxObjects)
@@ -85,6 +86,9 @@ internal sealed class HeapGraphBuilder : NettraceHandler
 
     /// <summary>Gets the number of objects the runtime reported (including the ones over the cap).</summary>
     public long ObjectsReported { get; private set; }
+
+    /// <summary>Gets the sum of the sizes of the objects the runtime reported (including the ones over the cap).</summary>
+    public long BytesReported { get; private set; }
 
     /// <summary>Gets the number of objects not kept because of the cap.</summary>
     public long ObjectsOverCap { get; private set; }
@@ -124,6 +128,9 @@ internal sealed class HeapGraphBuilder : NettraceHandler
 
     /// <summary>Gets the roots whose object is not in the dump (outside the GC heap, or lost); known after <see cref="Build"/>.</summary>
     public long RootsNotInDump { get; private set; }
+
+    /// <summary>Gets whether the dump's GC or any of its bulk events has been read (safe to read from another thread).</summary>
+    public bool DumpEventsSeen => Volatile.Read(ref _dumpEventsSeen);
 
     /// <summary>Gets the number of objects kept.</summary>
     public int NodeCount { get; private set; }
@@ -339,6 +346,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
         {
             GcNumber = count;
             GcStartTimestamp = timestamp;
+            Volatile.Write(ref _dumpEventsSeen, true);
             SuspendTimestamp = _suspendTimestamp;
         }
     }
@@ -368,6 +376,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
     private void OnNodes(ReadOnlySpan<byte> payload)
     {
         var (index, count) = ReadBulkHeader(payload, NodeValueBytes);
+        Volatile.Write(ref _dumpEventsSeen, true);
         if (index > _nextNodeIndex)
         {
             NodeEventsLost += index - _nextNodeIndex;
@@ -383,6 +392,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             var edgeCount = (long)BinaryPrimitives.ReadUInt64LittleEndian(value[24..]);
             ObjectsReported++;
             EdgesReported += edgeCount;
+            BytesReported += (long)BinaryPrimitives.ReadUInt64LittleEndian(value[8..]);
             if (NodeCount >= _maxObjects)
             {
                 ObjectsOverCap++;

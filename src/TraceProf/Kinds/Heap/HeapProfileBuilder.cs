@@ -195,8 +195,11 @@ internal sealed class HeapProfileBuilder
     internal static IEnumerable<string> Comments(HeapSnapshotStats stats)
     {
         var c = CultureInfo.InvariantCulture;
-        yield return string.Create(c, $"heap snapshot: one induced blocking gen2 GC (#{stats.GcNumber}), so only live objects; GC pause {stats.GcPause.TotalMilliseconds:0.0} ms from suspension to restart, heap walk included (GC.GetTotalPauseDuration grew {stats.TotalPauseDelta.TotalMilliseconds:0.0} ms: it leaves the walk out); snapshot took {stats.Elapsed.TotalMilliseconds:0} ms");
-        yield return string.Create(c, $"heap: {stats.HeapBytesBefore} bytes before, {stats.HeapBytesAfter} bytes after the GC; {stats.Objects} objects ({stats.ObjectBytes} bytes), {stats.Edges} references, {stats.Roots} roots, {stats.Unreachable} unreachable from the roots; session buffer {stats.BufferMegabytes} MB");
+        var pause = stats.GcPause > TimeSpan.Zero
+            ? string.Create(c, $"GC pause {stats.GcPause.TotalMilliseconds:0.0} ms from suspension to restart, heap walk included")
+            : "GC pause not measured (its events were lost)";
+        yield return string.Create(c, $"heap snapshot: one induced blocking gen2 GC (#{stats.GcNumber}), so only live objects; {pause} (GC.GetTotalPauseDuration grew {stats.TotalPauseDelta.TotalMilliseconds:0.0} ms: it leaves the walk out); snapshot took {stats.Elapsed.TotalMilliseconds:0} ms");
+        yield return string.Create(c, $"heap: {stats.HeapBytesBefore} bytes before, {stats.HeapBytesAfter} bytes after the GC ({stats.HeapLiveBytesAfter} live); the dump reported {stats.ObjectsReported} objects of {stats.BytesReported} bytes ({stats.Coverage * 100:0.#} % of the live bytes); in this profile {stats.Objects} objects ({stats.ObjectBytes} bytes), {stats.Edges} references, {stats.Roots} roots, {stats.Unreachable} unreachable from the roots; session buffer {stats.BufferMegabytes} MB");
         yield return RetentionRule;
         if (stats.Complete)
         {
@@ -207,7 +210,12 @@ internal sealed class HeapProfileBuilder
         var missing = new List<string>();
         if (!stats.DumpEnded)
         {
-            missing.Add("the heap dump did not run to its end (the induced GC's end was not seen)");
+            missing.Add("the induced GC's end event was not read (the session's buffer overflowed, or the snapshot was stopped)");
+        }
+
+        if (stats.CutShort || (!stats.DumpEnded && stats.HeapLiveBytesAfter > 0))
+        {
+            missing.Add(string.Create(c, $"the dump reported {stats.BytesReported} of the heap's {stats.HeapLiveBytesAfter} live bytes ({stats.Coverage * 100:0.#} %); events dropped when the session's buffer of {stats.BufferMegabytes} MB filled leave no gap at the end of the stream, so this is the measure of what is missing; raise the buffer limit"));
         }
 
         if (stats.NodeEventsLost > 0)

@@ -137,6 +137,7 @@ internal sealed class HeapSnapshotCapture
         var startedAt = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
         var pauseBefore = GC.GetTotalPauseDuration();
+        var gen2Before = GC.CollectionCount(2);
 
         EventPipeSession session;
         try
@@ -177,7 +178,7 @@ internal sealed class HeapSnapshotCapture
             reader.Start();
             try
             {
-                await Task.WhenAny(builder.DumpEnded, read.Task).WaitAsync(linked.Token).ConfigureAwait(false);
+                await WaitForTheDumpAsync(builder, read.Task, gen2Before, linked.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -205,6 +206,7 @@ internal sealed class HeapSnapshotCapture
         }
 
         var pauseDelta = GC.GetTotalPauseDuration() - pauseBefore;
+        var after = GC.GetGCMemoryInfo(GCKind.FullBlocking);
         var graph = builder.Build();
         long objectBytes = 0;
         for (var i = 0; i < graph.NodeCount; i++)
@@ -218,7 +220,9 @@ internal sealed class HeapSnapshotCapture
             GcPause = Pause(builder),
             TotalPauseDelta = pauseDelta,
             HeapBytesBefore = heapBefore,
-            HeapBytesAfter = GC.GetGCMemoryInfo(GCKind.FullBlocking).HeapSizeBytes,
+            HeapBytesAfter = after.HeapSizeBytes,
+            HeapLiveBytesAfter = after.HeapSizeBytes - after.FragmentedBytes,
+            BytesReported = builder.BytesReported,
             BufferMegabytes = bufferMegabytes,
             GcNumber = builder.GcNumber,
             ObjectsReported = builder.ObjectsReported,
@@ -241,6 +245,40 @@ internal sealed class HeapSnapshotCapture
         stats = stats with { Elapsed = stopwatch.Elapsed };
         var (profile, withReachability) = HeapProfileBuilder.Build(graph, stats, _options.MaxPathDepth);
         return new HeapSnapshot(profile, withReachability);
+    }
+
+    /// <summary>
+    /// Waits until the dump is over: its GC's GCEnd was read, or the stream ended, or — when the session's buffer
+    /// overflowed and dropped GCEnd itself — the process has seen a gen2 GC end since the session started and
+    /// the dump's events had begun to arrive. The walk happens inside that GC, so once it is over every event
+    /// of the dump is in the session's buffer, and stopping the session flushes them to the reader.
+    /// </summary>
+    private async Task WaitForTheDumpAsync(HeapGraphBuilder builder, Task read, int gen2Before, CancellationToken cancellationToken)
+    {
+        var poll = TimeSpan.FromMilliseconds(50);
+        var gcOverSince = (long?)null;
+        while (true)
+        {
+            var done = await Task.WhenAny(builder.DumpEnded, read, Task.Delay(poll, _time, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (done != read && done != builder.DumpEnded && GC.CollectionCount(2) <= gen2Before)
+            {
+                continue;
+            }
+
+            if (done == read || builder.DumpEnded.IsCompleted || builder.DumpEventsSeen)
+            {
+                return;
+            }
+
+            // A gen2 GC ended but nothing of a dump was read yet: the reader may be behind; give it a moment,
+            // then stop (the snapshot then says the GC was not seen).
+            gcOverSince ??= _time.GetTimestamp();
+            if (_time.GetElapsedTime(gcOverSince.Value) > TimeSpan.FromSeconds(5))
+            {
+                return;
+            }
+        }
     }
 
     private static TimeSpan Pause(HeapGraphBuilder builder)

@@ -27,6 +27,21 @@ internal sealed record HeapSnapshotStats
     /// <summary>Gets the GC heap size after the induced GC.</summary>
     public long HeapBytesAfter { get; init; }
 
+    /// <summary>
+    /// Gets the live bytes of the GC heap after the induced GC (heap size minus fragmentation), which the objects
+    /// of a whole dump add up to.
+    /// </summary>
+    public long HeapLiveBytesAfter { get; init; }
+
+    /// <summary>Gets the sum of the sizes of all objects the runtime's dump reported (including the ones over the cap).</summary>
+    public long BytesReported { get; init; }
+
+    /// <summary>
+    /// Gets how much of the live heap the reported objects cover (1 for a whole dump). Events dropped at the end
+    /// of the stream leave no gap in any index, so this is what shows a dump cut short.
+    /// </summary>
+    public double Coverage => HeapLiveBytesAfter > 0 ? Math.Min(1, (double)BytesReported / HeapLiveBytesAfter) : 1;
+
     /// <summary>Gets the session buffer used.</summary>
     public int BufferMegabytes { get; init; }
 
@@ -86,5 +101,12 @@ internal sealed record HeapSnapshotStats
 
     /// <summary>Gets whether every object and reference the runtime reported is in the graph.</summary>
     public bool Complete =>
-        DumpEnded && NodeEventsLost == 0 && EdgeEventsLost == 0 && RootEventsLost == 0 && ObjectsOverCap == 0 && MalformedEvents == 0;
+        DumpEnded && NodeEventsLost == 0 && EdgeEventsLost == 0 && RootEventsLost == 0 && ObjectsOverCap == 0 && MalformedEvents == 0 && !CutShort;
+
+    /// <summary>
+    /// Gets whether the reported objects fall short of the live heap by more than the heap's own figures explain
+    /// (measured here: a whole dump of a 10 MB test heap reports 2–3 MB less than HeapSizeBytes − FragmentedBytes,
+    /// of a 500 MB heap within 0.1 %): more than 2 % and more than 8 MB.
+    /// </summary>
+    public bool CutShort => HeapLiveBytesAfter - BytesReported > Math.Max(8L << 20, HeapLiveBytesAfter / 50);
 }

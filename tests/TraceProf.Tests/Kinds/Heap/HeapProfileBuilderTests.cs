@@ -91,6 +91,23 @@ public sealed class HeapProfileBuilderTests
     }
 
     [Fact]
+    public void DumpCutShortAtTheEnd_IsSaidInTheComment_FromTheHeapsOwnSize()
+    {
+        // Events dropped at the end of the stream leave no index gap; the heap's live bytes show what is missing.
+        var g = new Graph("A");
+        g.Root(g.Node("A", 10), HeapRootCategory.Stack);
+        var stats = new HeapSnapshotStats { DumpEnded = false, HeapLiveBytesAfter = 1000L << 20, BytesReported = 600L << 20 };
+
+        var (profile, _) = HeapProfileBuilder.Build(g.Build(), stats, 32);
+
+        Assert.False(stats.Complete);
+        Assert.True(stats.CutShort);
+        var line = Assert.Single(profile.Comments, c => c.StartsWith("INCOMPLETE", StringComparison.Ordinal));
+        Assert.Contains("(60 %)", line, StringComparison.Ordinal);
+        Assert.Contains("end event was not read", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Diff_SubtractsTheBase_ByStackAndLabels_WithNegativesForWhatShrank()
     {
         var a = new Graph("Grows", "Shrinks", "Same");
