@@ -8,7 +8,7 @@ namespace TraceProf.Benchmarks;
 /// What a heap snapshot costs at a given heap: the GC pause (runtime events, <see cref="GC.GetTotalPauseDuration"/>,
 /// and the longest stall a sleeping heartbeat thread saw), total time, events lost, and TraceProf's memory (peak RSS
 /// growth, managed allocations) — next to a plain blocking gen2 GC of the same heap.
-/// Run: <c>dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- heap-snapshot &lt;items&gt; &lt;payload bytes&gt; [rounds] [hold seconds]</c>;
+/// Run: <c>dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- heap-snapshot &lt;items&gt; &lt;payload bytes&gt; [rounds] [hold seconds] [max buffer MB] [max objects]</c>;
 /// each item is two objects (a 32-byte item and its byte array), so 50000 976 is ≈ 50 MB / 0.1 M objects,
 /// 500000 944 ≈ 500 MB / 1 M, 5000000 48 ≈ 500 MB / 10 M. With hold seconds the process waits after its rounds
 /// (printing its pid) so that <c>dotnet-gcdump collect -p</c> can be run on the same heap while the heartbeat watches.
@@ -24,6 +24,11 @@ internal static class HeapSnapshotCost
         var payload = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 976;
         var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3;
         var hold = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 0;
+        var options = new HeapSnapshotOptions
+        {
+            MaxBufferMegabytes = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : HeapSnapshotOptions.DefaultMaxBufferMegabytes,
+            MaxObjects = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : HeapSnapshotOptions.DefaultMaxObjects,
+        };
 
         var heap = Build(items, payload);
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -48,7 +53,7 @@ internal static class HeapSnapshotCost
             ResetPeak();
             var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
             Interlocked.Exchange(ref s_maxGapTicks, 0);
-            var snapshot = new HeapSnapshotCapture().CaptureAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var snapshot = new HeapSnapshotCapture(options).CaptureAsync(CancellationToken.None).GetAwaiter().GetResult();
             Thread.Sleep(50);
             var stall = Stall();
             var peak = PeakRss();
@@ -65,6 +70,10 @@ internal static class HeapSnapshotCost
                 .OrderByDescending(x => x.Values[0]).Take(4)
                 .Select(x => $"{snapshot.Profile.Frames[x.Stack[0]].FunctionName} ×{x.Values[0]}");
             Console.WriteLine($"  roots not in the dump {s.RootsNotInDump}; unreachable: {string.Join(", ", unreachable)}");
+            foreach (var comment in snapshot.Profile.Comments.Where(c => c.StartsWith("INCOMPLETE", StringComparison.Ordinal) || c.StartsWith("heap:", StringComparison.Ordinal)))
+            {
+                Console.WriteLine("  " + comment);
+            }
             snapshot = null;
             GC.Collect();
         }

@@ -8,7 +8,7 @@ if (args.Length > 0 && args[0].StartsWith("sampler-cost", StringComparison.Ordin
     return SamplerCost.Run(args);
 }
 
-// dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- heap-snapshot <items> <payload bytes> [rounds] [hold seconds]
+// dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- heap-snapshot <items> <payload bytes> [rounds] [hold seconds] [max buffer MB] [max objects]
 if (args.Length > 0 && args[0] == "heap-snapshot")
 {
     return HeapSnapshotCost.Run(args);
