@@ -201,7 +201,7 @@ internal sealed class HeapSnapshotCapture
             throw new CaptureUnavailableException($"The heap snapshot's event stream could not be read: {read.Task.Exception!.InnerException!.Message}", read.Task.Exception.InnerException);
         }
 
-        if (builder.GcNumber < 0)
+        if (builder.GcNumber < 0 && builder.ObjectsReported == 0)
         {
             throw new CaptureUnavailableException("The runtime did not induce the heap snapshot's GC: no blocking gen2 GC was seen in the session.");
         }
