@@ -75,6 +75,21 @@ public sealed class HeapSnapshotCaptureTests
     }
 
     [Fact]
+    public async Task HeapSnapshot_DuringAnotherCapture_BothComplete()
+    {
+        // A flight recorder or an on-demand CPU capture may hold a session while a heap snapshot runs.
+        using var folder = new TempFolder();
+        HeapLeaks.LeakOrders(100);
+        var cpu = new TraceProf.Capture.EventPipeCaptureSource().CaptureAsync(TraceProf.Capture.CaptureKind.Cpu, TimeSpan.FromSeconds(2), folder.File("cpu.nettrace"), CancellationToken.None);
+        var heap = await new HeapSnapshotCapture().CaptureAsync(CancellationToken.None);
+        var capture = await cpu;
+
+        Assert.True(heap.Stats.Complete, Describe(heap));
+        Assert.Equal(HeapLeaks.Orders.Count, Leaf(heap.Profile, Order, Objects));
+        Assert.True(capture.Bytes > 0);
+    }
+
+    [Fact]
     public async Task HeapSnapshot_Timeout_StopsAndReleasesTheSession_SoTheNextSnapshotWorks()
     {
         var tooShort = new HeapSnapshotCapture(new HeapSnapshotOptions { Timeout = TimeSpan.FromTicks(1) });
