@@ -52,7 +52,6 @@ internal sealed class HeapGraphBuilder : NettraceHandler
     private long _nextRootIndex;
     private int _maxNodesPerEvent;
     private int _maxEdgesPerEvent;
-    private long _previousTimestamp;
     private bool _dumpEventsSeen;
     private long _suspendTimestamp;
 
@@ -217,7 +216,6 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             MalformedEvents++;
         }
 
-        _previousTimestamp = header.Timestamp;
     }
 
     /// <summary>Resolves addresses to object indices and returns the graph; the builder should not be used afterwards.</summary>
