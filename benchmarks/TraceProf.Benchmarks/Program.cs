@@ -8,6 +8,12 @@ if (args.Length > 0 && args[0].StartsWith("sampler-cost", StringComparison.Ordin
     return SamplerCost.Run(args);
 }
 
+// dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- heap-snapshot <items> <payload bytes> [rounds] [hold seconds] [max buffer MB] [max objects]
+if (args.Length > 0 && args[0] == "heap-snapshot")
+{
+    return HeapSnapshotCost.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "parse-file")
 {
     return ParseFile.Run(args);
