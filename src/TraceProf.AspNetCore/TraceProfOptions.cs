@@ -90,4 +90,13 @@ public sealed class TraceProfOptions
 
     /// <summary>Gets the flight recorder settings: failed and slow requests saved automatically.</summary>
     public TraceProfFlightRecorderOptions FlightRecorder { get; } = new();
+
+    /// <summary>Gets the heap snapshot's bounds (<c>/debug/pprof/heap</c>).</summary>
+    public TraceProfHeapOptions Heap { get; } = new();
+
+    /// <summary>
+    /// Gets or sets whether the exceptions profile labels each exception with its message (cut to 128 characters).
+    /// Messages often carry user data. Default value: false.
+    /// </summary>
+    public bool ExceptionMessages { get; set; }
 }

@@ -81,6 +81,7 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
         AddAnnotationFailures(options, "TraceProf", failures);
         AddAnnotationFailures(recorder, "TraceProf:FlightRecorder", failures);
         AddAnnotationFailures(options.Storage, "TraceProf:Storage", failures);
+        AddAnnotationFailures(options.Heap, "TraceProf:Heap", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -69,6 +69,7 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton<EndpointGuard>();
         services.AddSingleton<IndexEndpoints>();
         services.AddSingleton<CaptureEndpoints>();
+        services.AddSingleton<HeapEndpoints>();
         services.AddSingleton<SnapshotEndpoints>();
         services.AddSingleton<TraceEndpoints>();
         services.AddSingleton<TraceProfEndpoints>();
@@ -110,6 +111,7 @@ public static class TraceProfServiceCollectionExtensions
                     TempDirectory = CaptureTempFolder.Choose(Path.Combine(StoragePath(options, environment), "tmp")), // a read-only store folder falls back to the system temp
                     ServiceName = ServiceIdentity.Name(sp, options, environment),
                     ServiceInstanceId = ServiceIdentity.InstanceId(sp),
+                    ExceptionMessages = options.ExceptionMessages,
                 },
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILogger<CaptureCoordinator>>(),

@@ -39,6 +39,7 @@ internal sealed class CaptureEndpoints(
         CaptureKind.Contention => Capabilities.Contention,
         CaptureKind.Threads => Capabilities.Threads,
         CaptureKind.Trace => Capabilities.Trace,
+        CaptureKind.Exceptions => Capabilities.Exceptions,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -127,7 +128,7 @@ internal sealed class CaptureEndpoints(
         }
     }
 
-    private static (ActivityTraceId TraceId, ActivitySpanId SpanId) RequestTrace(HttpContext context)
+    internal static (ActivityTraceId TraceId, ActivitySpanId SpanId) RequestTrace(HttpContext context)
     {
         // ASP.NET Core starts an Activity only when someone listens (OpenTelemetry does); without one, honour the
         // caller's traceparent ourselves so the caller still chooses the trace the snapshot is stored under.

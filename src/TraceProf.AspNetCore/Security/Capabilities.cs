@@ -11,7 +11,9 @@ internal enum Capabilities
     Contention = 1 << 3,
     Threads = 1 << 4,
     Trace = 1 << 5,
-    All = Cpu | Snapshots | Allocs | Contention | Threads | Trace,
+    Heap = 1 << 6,
+    Exceptions = 1 << 7,
+    All = Cpu | Snapshots | Allocs | Contention | Threads | Trace | Heap | Exceptions,
 }
 
 internal static class CapabilityNames
@@ -23,6 +25,8 @@ internal static class CapabilityNames
         ("contention", Capabilities.Contention),
         ("threads", Capabilities.Threads),
         ("trace", Capabilities.Trace),
+        ("heap", Capabilities.Heap),
+        ("exceptions", Capabilities.Exceptions),
         ("snapshots", Capabilities.Snapshots),
     ];
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using TraceProf.Kinds;
 
 namespace TraceProf.Capture;
 
@@ -34,13 +33,14 @@ internal sealed partial class EventPipeCaptureSource : ICaptureSource
     }
 
     /// <inheritdoc />
-    public async Task<CaptureResult> CaptureAsync(CaptureKind kind, TimeSpan duration, string nettracePath, CancellationToken cancellationToken)
+    public async Task<CaptureResult> CaptureAsync(SessionSpec spec, TimeSpan duration, string nettracePath, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(duration, TimeSpan.Zero);
         ArgumentException.ThrowIfNullOrEmpty(nettracePath);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var session = await StartSessionAsync(kind, cancellationToken).ConfigureAwait(false);
+        var session = await StartSessionAsync(spec.Providers, spec.RequestRundown, _time, cancellationToken, spec.BufferMegabytes).ConfigureAwait(false);
         var file = new FileStream(nettracePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -85,7 +85,7 @@ internal sealed partial class EventPipeCaptureSource : ICaptureSource
             await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             var bytes = file.Length;
             completed = true;
-            LogCaptured(_logger, kind, (long)elapsed.TotalMilliseconds, bytes);
+            LogCaptured(_logger, spec.Name, (long)elapsed.TotalMilliseconds, bytes);
             return new CaptureResult(startedAt, elapsed, bytes, nettracePath);
         }
         finally
@@ -99,22 +99,25 @@ internal sealed partial class EventPipeCaptureSource : ICaptureSource
         }
     }
 
-    private Task<EventPipeSession> StartSessionAsync(CaptureKind kind, CancellationToken cancellationToken) =>
-        StartSessionAsync(KindProviders.For(kind), KindProviders.RequestRundown(kind), _time, cancellationToken);
-
     /// <summary>
     /// Starts a session on this process, off the caller's thread and bounded by <see cref="StartTimeout"/>
     /// (starting can block on a constrained machine); every way it can fail becomes a
     /// <see cref="CaptureUnavailableException"/> that says why.
     /// </summary>
-    internal static async Task<EventPipeSession> StartSessionAsync(IReadOnlyList<EventPipeProvider> providers, bool requestRundown, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="providers">The providers.</param>
+    /// <param name="requestRundown">Whether stopping it writes rundown.</param>
+    /// <param name="time">The clock of the timeout.</param>
+    /// <param name="cancellationToken">Gives up waiting (a session that starts anyway is drained and stopped).</param>
+    /// <param name="bufferMegabytes">The session's circular buffer (a heap snapshot sizes it from the heap).</param>
+    /// <returns>The session.</returns>
+    internal static async Task<EventPipeSession> StartSessionAsync(IReadOnlyList<EventPipeProvider> providers, bool requestRundown, TimeProvider time, CancellationToken cancellationToken, int bufferMegabytes = SessionSpec.DefaultBufferMegabytes)
     {
         var start = Task.Run(
             () =>
             {
                 lock (SessionGate)
                 {
-                    return new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, requestRundown, KindProviders.BufferMegabytes);
+                    return new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(providers, requestRundown, bufferMegabytes);
                 }
             },
             CancellationToken.None);
@@ -218,7 +221,7 @@ internal sealed partial class EventPipeCaptureSource : ICaptureSource
     }
 
     [LoggerMessage(EventId = 10, EventName = "SessionCaptured", Level = LogLevel.Debug, Message = "EventPipe {Kind} capture: {ElapsedMs} ms, {Bytes} bytes")]
-    private static partial void LogCaptured(ILogger logger, CaptureKind kind, long elapsedMs, long bytes);
+    private static partial void LogCaptured(ILogger logger, string kind, long elapsedMs, long bytes);
 
     [LoggerMessage(EventId = 11, EventName = "SessionStopFailed", Level = LogLevel.Warning, Message = "The EventPipe session did not stop cleanly")]
     private static partial void LogStopFailed(ILogger logger, Exception exception);

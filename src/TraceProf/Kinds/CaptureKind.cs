@@ -20,4 +20,7 @@ public enum CaptureKind
 
     /// <summary>First-chance exceptions with their throw stacks (<c>ExceptionThrown_V1</c>).</summary>
     Exceptions,
+
+    /// <summary>The live heap after one blocking full GC, by the path that retains each object.</summary>
+    Heap,
 }

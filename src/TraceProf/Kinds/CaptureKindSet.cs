@@ -27,6 +27,9 @@ internal enum CaptureKindSet
 
     /// <summary>First-chance exceptions.</summary>
     Exceptions = 1 << CaptureKind.Exceptions,
+
+    /// <summary>A heap snapshot (its own session: never part of the recorder's).</summary>
+    Heap = 1 << CaptureKind.Heap,
 }
 
 /// <summary>Conversions between <see cref="CaptureKind"/> and <see cref="CaptureKindSet"/>.</summary>

@@ -2,6 +2,7 @@ using TraceProf.Kinds.Allocations;
 using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
 using TraceProf.Kinds.Exceptions;
+using TraceProf.Kinds.Heap;
 using TraceProf.Kinds.Threads;
 using TraceProf.Kinds.Trace;
 
@@ -19,6 +20,7 @@ internal static class KindCatalog
         new ThreadsKind(),
         new TraceKind(),
         new ExceptionsKind(),
+        new HeapKind(),
     ];
 
     /// <summary>The definition of a kind.</summary>

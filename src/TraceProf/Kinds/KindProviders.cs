@@ -10,12 +10,6 @@ namespace TraceProf.Kinds;
 /// </summary>
 internal static class KindProviders
 {
-    /// <summary>
-    /// The session's circular buffer in megabytes. Large enough that a busy 2-core process does not drop
-    /// samples or rundown events while the drain thread catches up; a buffer too small leaves frames unnamed.
-    /// </summary>
-    public const int BufferMegabytes = 64;
-
     /// <summary>Gets the providers that record every kind of a set in one session.</summary>
     /// <param name="kinds">The kinds; not empty.</param>
     /// <returns>One entry per provider name (EventPipe shares the level of a name, so keywords are merged).</returns>

@@ -1,3 +1,4 @@
+using TraceProf.Kinds;
 namespace TraceProf.Parsing;
 
 /// <summary>

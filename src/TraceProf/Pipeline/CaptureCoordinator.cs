@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Kinds;
+using TraceProf.Kinds.Heap;
 using TraceProf.Kinds.Threads;
 using TraceProf.Parsing;
 using TraceProf.Profiles;
@@ -117,6 +118,7 @@ internal sealed partial class CaptureCoordinator
             {
                 TempDirectory = _options.TempDirectory,
                 ThreadName = ThreadNames.OfThisProcess,
+                ExceptionMessages = _options.ExceptionMessages,
             };
             var attributor = new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", traceId)]);
             var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, attributor, ProfileParser.CpuParser.Streaming, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -150,6 +152,40 @@ internal sealed partial class CaptureCoordinator
             // The store was handed copies; the original always goes here.
             SnapshotWriter.TryDelete(nettracePath);
         }
+    }
+
+    /// <summary>
+    /// Takes a heap snapshot of this process (one blocking full GC and a heap walk) and stores it as kind
+    /// <c>heap</c> under the caller's trace; the row's status is <c>incomplete</c> when the dump lost objects (the
+    /// profile's comment says how many).
+    /// </summary>
+    /// <param name="traceId">The trace of the request that asked.</param>
+    /// <param name="spanId">That request's span, or default.</param>
+    /// <param name="options">The heap snapshot's bounds.</param>
+    /// <param name="cancellationToken">Cancels the snapshot (the session is stopped and released).</param>
+    /// <returns>The stored snapshot (or not, when the store kept failing), its profile and pprof, and the snapshot's figures.</returns>
+    public async Task<(CaptureOutcome Outcome, HeapSnapshotStats Stats)> CaptureHeapAsync(ActivityTraceId traceId, ActivitySpanId spanId, HeapSnapshotOptions options, CancellationToken cancellationToken)
+    {
+        var snapshot = await new HeapSnapshotCapture(options, _time).CaptureAsync(cancellationToken).ConfigureAwait(false);
+        var info = new SnapshotInfo
+        {
+            Id = SnapshotIds.NewId(_time),
+            TraceId = traceId.ToHexString(),
+            SpanId = spanId == default ? null : spanId.ToHexString(),
+            Kind = CaptureKinds.Name(CaptureKind.Heap),
+            Trigger = "request",
+            Status = snapshot.Stats.Complete ? "complete" : "incomplete",
+            ServiceName = _options.ServiceName,
+            ServiceInstanceId = _options.ServiceInstanceId,
+            HostName = _options.HostName,
+            StartedAt = snapshot.Stats.StartedAt,
+            Duration = snapshot.Stats.Elapsed,
+        };
+        var (stored, pprof) = await _writer.WriteAsync(info, snapshot.Profile, nettracePath: null, cancellationToken).ConfigureAwait(false);
+        var outcome = stored is null
+            ? new CaptureOutcome(info with { SampleCount = snapshot.Profile.Samples.Count }, snapshot.Profile, pprof) { Stored = false }
+            : new CaptureOutcome(stored, snapshot.Profile, pprof);
+        return (outcome, snapshot.Stats);
     }
 
     /// <summary>

@@ -12,6 +12,9 @@ internal sealed class CaptureCoordinatorOptions
     /// <summary>Gets or sets the instance id written on snapshots (OpenTelemetry's <c>service.instance.id</c>).</summary>
     public string? ServiceInstanceId { get; init; }
 
+    /// <summary>Gets or sets whether exceptions profiles label each exception with its message. Default value: false.</summary>
+    public bool ExceptionMessages { get; init; }
+
     /// <summary>Gets or sets the host name written on snapshots. Default value: <see cref="Environment.MachineName"/>.</summary>
     public string HostName { get; init; } = Environment.MachineName;
 }

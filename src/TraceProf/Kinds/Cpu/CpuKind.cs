@@ -1,4 +1,5 @@
 using TraceProf.Attribution;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
 using TraceProf.Profiles;
 

@@ -1,5 +1,6 @@
 using TraceProf.Attribution;
 using TraceProf.Kinds.Cpu;
+using TraceProf.Kinds;
 using TraceProf.Parsing;
 using TraceProf.Profiles;
 
