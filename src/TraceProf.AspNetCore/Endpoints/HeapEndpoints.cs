@@ -10,7 +10,6 @@ using TraceProf.Encoding;
 using TraceProf.Kinds;
 using TraceProf.Kinds.Heap;
 using TraceProf.Pipeline;
-using TraceProf.Profiles;
 using TraceProf.Storage;
 
 namespace TraceProf.AspNetCore.Endpoints;
@@ -77,7 +76,8 @@ internal sealed class HeapEndpoints(
         }
 
         // The base is checked before anything is paused: a wrong id must not cost the process a full GC.
-        Profile? baseline = null;
+        // Decoded only after the snapshot: a decoded base held during the walk would be in the heap it measures.
+        var hasBase = false;
         string? baseId = null;
         if (request.Query.TryGetValue("base", out var baseValue))
         {
@@ -108,7 +108,7 @@ internal sealed class HeapEndpoints(
                 return;
             }
 
-            baseline = PprofDecoder.Decode(artifact);
+            hasBase = true;
         }
 
         if (!coordinator.TryAcquire(CaptureKind.Heap, ExpectedDuration, out var lease, out var retryAfter))
@@ -184,10 +184,17 @@ internal sealed class HeapEndpoints(
                 headers[ProfileResponses.SnapshotStatusHeader] = storeHealth.IsReady ? "dropped" : "not-stored";
             }
 
-            if (baseline is not null)
+            if (hasBase)
             {
+                await using var artifact = await store.OpenArtifactAsync(baseId!, SnapshotArtifact.Pprof, context.RequestAborted).ConfigureAwait(false);
+                if (artifact is null)
+                {
+                    await Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"Heap snapshot {baseId} (base) was removed by retention while this one was taken; the new snapshot is {outcome.Snapshot.Id}.").ConfigureAwait(false);
+                    return;
+                }
+
                 headers[BaseHeader] = baseId;
-                var difference = HeapProfileDiff.Subtract(baseline, outcome.Profile);
+                var difference = HeapProfileDiff.Subtract(PprofDecoder.Decode(artifact), outcome.Profile);
                 await ProfileResponses.WriteAsync(context, store, outcome.Snapshot, format, difference, context.RequestAborted).ConfigureAwait(false);
                 return;
             }
