@@ -17,4 +17,10 @@ public enum CaptureKind
 
     /// <summary>A raw trace for PerfView and friends: CPU samples plus GC, exception and contention events.</summary>
     Trace,
+
+    /// <summary>
+    /// Everything that blocked (Go's <c>block</c>): lock contention plus blocking waits (<c>WaitHandleWaitStart/Stop</c>,
+    /// .NET 9+: <c>Task.Wait</c>, <c>.Result</c>, <c>Monitor.Wait</c>, <c>WaitOne</c>, <c>SemaphoreSlim.Wait</c>).
+    /// </summary>
+    Block,
 }

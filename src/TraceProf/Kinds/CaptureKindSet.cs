@@ -24,6 +24,9 @@ internal enum CaptureKindSet
 
     /// <summary>A raw trace.</summary>
     Trace = 1 << CaptureKind.Trace,
+
+    /// <summary>Lock contention plus blocking waits.</summary>
+    Block = 1 << CaptureKind.Block,
 }
 
 /// <summary>Conversions between <see cref="CaptureKind"/> and <see cref="CaptureKindSet"/>.</summary>

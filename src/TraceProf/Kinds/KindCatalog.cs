@@ -1,4 +1,5 @@
 using TraceProf.Kinds.Allocations;
+using TraceProf.Kinds.Block;
 using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
 using TraceProf.Kinds.Threads;
@@ -17,6 +18,7 @@ internal static class KindCatalog
         new ContentionKind(),
         new ThreadsKind(),
         new TraceKind(),
+        new BlockKind(),
     ];
 
     /// <summary>The definition of a kind.</summary>

@@ -11,6 +11,8 @@ internal enum ProfilingEvent : byte
     ContentionStart,
     ContentionStop,
     AllocationSampled,
+    WaitHandleWaitStart,
+    WaitHandleWaitStop,
 }
 
 /// <summary>
@@ -46,6 +48,8 @@ internal abstract class ProfilingEventHandler : NettraceHandler
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStart) => ProfilingEvent.ContentionStart,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStop) => ProfilingEvent.ContentionStop,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.AllocationSampled) => ProfilingEvent.AllocationSampled,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.WaitHandleWaitStart) => ProfilingEvent.WaitHandleWaitStart,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.WaitHandleWaitStop) => ProfilingEvent.WaitHandleWaitStop,
             _ => ProfilingEvent.Other,
         };
         var id = metadata.MetadataId;
