@@ -8,6 +8,7 @@ using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Kinds;
 using TraceProf.Kinds.Allocations;
+using TraceProf.Kinds.Block;
 using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
 using TraceProf.Parsing;
@@ -17,7 +18,7 @@ using TraceProf.Profiles;
 namespace TraceProf.Recording;
 
 /// <summary>
-/// Keeps the last seconds of this process's CPU samples and lock waits in memory, so that a request which has
+/// Keeps the last seconds of this process's CPU samples, lock waits, blocking waits and sampled allocations in memory, so that a request which has
 /// just failed can be profiled after the fact. One EventPipe session runs for the recorder's life; its stream is
 /// decoded as it arrives (no file, no TraceLog), samples go into a bounded ring of time segments, and method
 /// names come from the session's own load events plus one rundown at start. The span timeline records for the
@@ -47,9 +48,9 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     public FlightRecorder(FlightRecorderOptions options, ILogger<FlightRecorder>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Cpu && !options.Contention && !options.Allocations)
+        if (!options.Cpu && !options.Contention && !options.Allocations && !options.Waits)
         {
-            throw new ArgumentException("The flight recorder needs at least one of CPU, contention and allocations.", nameof(options));
+            throw new ArgumentException("The flight recorder needs at least one of CPU, contention, allocations and waits.", nameof(options));
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, TimeSpan.FromSeconds(1));
@@ -144,6 +145,12 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                         state.Waits.Add((time, thread, state.Intern(seg, stack), delay)));
                 }
 
+                if (_options.Waits)
+                {
+                    segment.ForEachBlockingWait(from, to, ref copy, static (ref CutState state, SampleSegment seg, long time, int thread, int stack, long delay, BlockWaitSource source, bool pool) =>
+                        state.BlockingWaits.Add((time, thread, state.Intern(seg, stack), delay, source, pool)));
+                }
+
                 if (_options.Allocations)
                 {
                     segment.ForEachAllocation(from, to, ref copy, static (ref CutState state, SampleSegment seg, long time, int thread, int stack, int type, long size) =>
@@ -215,12 +222,31 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             allocations = builder.Build();
         }
 
-        return new FlightRecorderSlice(cpu, contention, traceSamples, allocations);
+        Profile? block = null;
+        if (_options.Waits && copy.BlockingWaits.Count > 0)
+        {
+            // The same builder as a block capture file: a failed or slow request's snapshot shows what it blocked on.
+            var builder = new BlockProfileBuilder(NewProfile(BlockProfileBuilder.SampleTypes, BlockProfileBuilder.DefaultSampleIndex, startTime, duration), labels);
+            var resolver = new FrameResolver(methods, builder.Profile);
+            var frames = new int[]?[copy.Stacks.Count];
+            var poolStacks = new bool?[copy.Stacks.Count];
+            foreach (var (time, thread, stack, delay, source, pool) in copy.BlockingWaits)
+            {
+                var inPool = pool || (poolStacks[stack] ??= BlockWaits.StartsOnPoolWorker(methods, copy.Stacks.Get(stack)));
+                builder.AddWait(frames[stack] ??= resolver.Resolve(copy.Stacks.Get(stack)), thread, time, delay, source, inPool);
+            }
+
+            builder.Profile.AddComment(builder.CountsComment("TraceProf flight recorder block profile, waits that started in the span"));
+            block = builder.Build();
+        }
+
+        return new FlightRecorderSlice(cpu, contention, traceSamples, allocations, block);
     }
 
     /// <summary>The kinds the recorder's one session records.</summary>
     private CaptureKindSet Kinds =>
-        (_options.Cpu ? CaptureKindSet.Cpu : 0) | (_options.Contention ? CaptureKindSet.Contention : 0) | (_options.Allocations ? CaptureKindSet.Allocations : 0);
+        (_options.Cpu ? CaptureKindSet.Cpu : 0) | (_options.Contention ? CaptureKindSet.Contention : 0) | (_options.Allocations ? CaptureKindSet.Allocations : 0)
+        | (_options.Waits ? CaptureKindSet.Block : 0);
 
     private static ProfileBuilder NewProfile(IReadOnlyList<SampleType> sampleTypes, int defaultIndex, DateTimeOffset startTime, TimeSpan duration) =>
         new(sampleTypes, defaultIndex) { StartTime = startTime, Duration = duration };
@@ -315,6 +341,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         public readonly List<(long Time, int Thread, int Stack, bool Managed)> Samples = [];
         public readonly List<(long Time, int Thread, int Stack, long Delay)> Waits = [];
         public readonly List<(long Time, int Thread, int Stack, int Type, long Size)> Allocations = [];
+        public readonly List<(long Time, int Thread, int Stack, long Delay, BlockWaitSource Source, bool Pool)> BlockingWaits = [];
         public readonly Dictionary<int, string> TypeNames = [];
         public readonly RawStacks Stacks = new();
         private readonly Dictionary<(SampleSegment, int), int> _interned = [];

@@ -206,7 +206,7 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
         private bool _lockOpen;
         private long _lockStart;
         private int _lockStack;
-        private int _depth;
+        private bool _waitOpen;
         private bool _suppressed;
         private long _waitStart;
         private int _waitStack;
@@ -231,12 +231,9 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
         /// <summary>Opens a wait; false when it is inside a lock contention (not counted).</summary>
         public bool StartWait(long time, int stack, BlockWaitSource source)
         {
-            // Only the outermost of nested waits is counted: it covers the inner ones.
-            if (_depth++ > 0)
-            {
-                return !_suppressed;
-            }
-
+            // A start while a wait is open means its stop was lost (a full session buffer drops events): the new
+            // wait replaces it, so that one lost event cannot blind the thread for the rest of the capture.
+            _waitOpen = true;
             _suppressed = _lockOpen;
             _waitStart = time;
             _waitStack = stack;
@@ -244,25 +241,16 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
             return !_suppressed;
         }
 
-        /// <summary>Closes a wait; false when none was open. <paramref name="counted"/>: an outermost, counted wait ended.</summary>
+        /// <summary>Closes a wait; false when none was open. <paramref name="counted"/>: the wait is one of its own.</summary>
         public bool StopWait(out long start, out int stack, out BlockWaitSource source, out bool counted)
         {
             start = _waitStart;
             stack = _waitStack;
             source = _waitSource;
-            counted = false;
-            if (_depth == 0)
-            {
-                return false;
-            }
-
-            if (--_depth == 0)
-            {
-                counted = !_suppressed;
-                _suppressed = false;
-            }
-
-            return true;
+            counted = _waitOpen && !_suppressed;
+            var open = _waitOpen;
+            _waitOpen = false;
+            return open;
         }
 
         public IEnumerable<(long Start, int Stack, BlockWaitSource Source)> Open()
@@ -272,7 +260,7 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
                 yield return (_lockStart, _lockStack, BlockWaitSource.Lock);
             }
 
-            if (_depth > 0 && !_suppressed)
+            if (_waitOpen && !_suppressed)
             {
                 yield return (_waitStart, _waitStack, _waitSource);
             }
