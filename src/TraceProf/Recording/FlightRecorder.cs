@@ -11,6 +11,7 @@ using TraceProf.Kinds.Allocations;
 using TraceProf.Kinds.Block;
 using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
+using TraceProf.Kinds.Threads;
 using TraceProf.Parsing;
 using TraceProf.Parsing.Streaming;
 using TraceProf.Profiles;
@@ -158,6 +159,20 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                 }
             }
 
+            if (_options.Waits)
+            {
+                // Waits still open (a worker blocked when the pool starves, a request cut while it waits) are charged up
+                // to the end of the cut, as a block capture charges them to its end.
+                var end = Math.Min(to, Math.Max(from, _handler.LatestTimestamp));
+                _handler.ForEachOpenWait(from, to, (thread, start, stack, pointerSize, source) =>
+                {
+                    var delay = (long)(Math.Max(0, end - start) * (1e9 / Stopwatch.Frequency));
+                    var pool = BlockWaits.IsThreadPoolWorker(ThreadNames.OfThisProcess(thread)) == true;
+                    copy.BlockingWaits.Add((start, thread, copy.Stacks.Intern(stack, pointerSize), delay, source, pool));
+                    copy.OpenWaits++;
+                });
+            }
+
             foreach (var type in copy.Allocations.Select(a => a.Type).Distinct())
             {
                 copy.TypeNames[type] = _ring.TypeNames[type];
@@ -237,6 +252,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             }
 
             builder.Profile.AddComment(builder.CountsComment("TraceProf flight recorder block profile, waits that started in the span"));
+            builder.Profile.AddComment(string.Create(CultureInfo.InvariantCulture, $"{copy.OpenWaits} waits were still open at the cut (delay counted to its end)."));
             block = builder.Build();
         }
 
@@ -342,6 +358,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         public readonly List<(long Time, int Thread, int Stack, long Delay)> Waits = [];
         public readonly List<(long Time, int Thread, int Stack, int Type, long Size)> Allocations = [];
         public readonly List<(long Time, int Thread, int Stack, long Delay, BlockWaitSource Source, bool Pool)> BlockingWaits = [];
+        public int OpenWaits;
         public readonly Dictionary<int, string> TypeNames = [];
         public readonly RawStacks Stacks = new();
         private readonly Dictionary<(SampleSegment, int), int> _interned = [];

@@ -148,11 +148,16 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         }
     }
 
+    // The open waits are read by cuts (waits still open when a request is cut, e.g. the pool's blocked workers when it
+    // starves), so they change under the ring's lock like the ring itself.
     private void OnContentionStart(in NettraceEvent header)
     {
-        ref var wait = ref CollectionsMarshal.GetValueRefOrAddDefault(_waiting, header.ThreadId, out _);
-        wait ??= new PendingWait();
-        Open(wait, in header);
+        lock (_ring!.Gate)
+        {
+            ref var wait = ref CollectionsMarshal.GetValueRefOrAddDefault(_waiting, header.ThreadId, out _);
+            wait ??= new PendingWait();
+            Open(wait, in header);
+        }
     }
 
     private void Open(PendingWait wait, in NettraceEvent header)
@@ -174,38 +179,65 @@ internal sealed class RecordingHandler : ProfilingEventHandler
 
     private void OnWaitStart(in NettraceEvent header, ReadOnlySpan<byte> payload)
     {
-        ref var wait = ref CollectionsMarshal.GetValueRefOrAddDefault(_handleWaiting, header.ThreadId, out _);
-        wait ??= new PendingWait();
+        lock (_ring!.Gate)
+        {
+            ref var wait = ref CollectionsMarshal.GetValueRefOrAddDefault(_handleWaiting, header.ThreadId, out _);
+            wait ??= new PendingWait();
 
-        // A wait inside a lock contention is the lock's own (the runtime raises one while a contended lock sleeps), so
-        // only the contention counts it. A start while a wait is open means its stop was lost: the new one replaces it.
-        wait.Suppressed = _waiting.TryGetValue(header.ThreadId, out var contention) && contention.Active;
-        wait.Source = BlockWaits.FromRuntime(payload.Length >= 1 ? payload[0] : (byte)0);
-        Open(wait, in header);
+            // A wait inside a lock contention is the lock's own (the runtime raises one while a contended lock sleeps),
+            // so only the contention counts it. A start while a wait is open means its stop was lost: the new one
+            // replaces it.
+            wait.Suppressed = _waiting.TryGetValue(header.ThreadId, out var contention) && contention.Active;
+            wait.Source = BlockWaits.FromRuntime(payload.Length >= 1 ? payload[0] : (byte)0);
+            Open(wait, in header);
+        }
     }
 
     private void OnWaitStop(in NettraceEvent header)
     {
-        // A stop whose start came before the recorder began has no stack to charge; it is skipped.
-        if (!_handleWaiting.TryGetValue(header.ThreadId, out var wait) || !wait.Active)
-        {
-            return;
-        }
-
-        wait.Active = false;
-        if (wait.Suppressed)
-        {
-            return;
-        }
-
-        var delayNs = (long)((header.Timestamp - wait.StartTime) * (1e9 / System.Diagnostics.Stopwatch.Frequency));
         var pool = IsPoolThread(header.ThreadId);
         lock (_ring!.Gate)
         {
+            // A stop whose start came before the recorder began has no stack to charge; it is skipped.
+            if (!_handleWaiting.TryGetValue(header.ThreadId, out var wait) || !wait.Active)
+            {
+                return;
+            }
+
+            wait.Active = false;
+            if (wait.Suppressed)
+            {
+                return;
+            }
+
+            var delayNs = (long)((header.Timestamp - wait.StartTime) * (1e9 / System.Diagnostics.Stopwatch.Frequency));
             var segment = _ring.Current(header.Timestamp, out _);
             var stack = wait.Length > 0 ? segment.Stacks.Intern(wait.Stack.AsSpan(0, wait.Length), PointerSize) : segment.Stacks.Empty;
             segment.AddWait(wait.StartTime, (int)header.ThreadId, stack, Math.Max(0, delayNs), wait.Source, pool);
             _ring.Added();
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="wait"/> for each blocking wait that started in [from, to] and is still open: its stack
+    /// (raw, as the writer sent it) and its source. Call under the ring's <see cref="SampleRing.Gate"/>.
+    /// </summary>
+    public void ForEachOpenWait(long from, long to, OpenWaitVisitor wait)
+    {
+        foreach (var (threadId, contention) in _waiting)
+        {
+            if (contention.Active && contention.StartTime >= from && contention.StartTime <= to)
+            {
+                wait((int)threadId, contention.StartTime, contention.Stack.AsSpan(0, contention.Length), PointerSize, BlockWaitSource.Lock);
+            }
+        }
+
+        foreach (var (threadId, handle) in _handleWaiting)
+        {
+            if (handle.Active && !handle.Suppressed && handle.StartTime >= from && handle.StartTime <= to)
+            {
+                wait((int)threadId, handle.StartTime, handle.Stack.AsSpan(0, handle.Length), PointerSize, handle.Source);
+            }
         }
     }
 
@@ -223,21 +255,21 @@ internal sealed class RecordingHandler : ProfilingEventHandler
 
     private void OnContentionStop(in NettraceEvent header, ReadOnlySpan<byte> payload)
     {
-        // A stop whose start came before the recorder began has no stack to charge; it is skipped.
-        if (!_waiting.TryGetValue(header.ThreadId, out var wait) || !wait.Active)
-        {
-            return;
-        }
-
-        wait.Active = false;
-
-        // ContentionStop_V1: flags (1 byte), CLR instance (2), DurationNs (double).
-        var delayNs = payload.Length >= 11
-            ? (long)BinaryPrimitives.ReadDoubleLittleEndian(payload[3..])
-            : (long)((header.Timestamp - wait.StartTime) * (1e9 / System.Diagnostics.Stopwatch.Frequency));
         var pool = IsPoolThread(header.ThreadId);
         lock (_ring!.Gate)
         {
+            // A stop whose start came before the recorder began has no stack to charge; it is skipped.
+            if (!_waiting.TryGetValue(header.ThreadId, out var wait) || !wait.Active)
+            {
+                return;
+            }
+
+            wait.Active = false;
+
+            // ContentionStop_V1: flags (1 byte), CLR instance (2), DurationNs (double).
+            var delayNs = payload.Length >= 11
+                ? (long)BinaryPrimitives.ReadDoubleLittleEndian(payload[3..])
+                : (long)((header.Timestamp - wait.StartTime) * (1e9 / System.Diagnostics.Stopwatch.Frequency));
             var segment = _ring.Current(header.Timestamp, out _);
             var stack = wait.Length > 0 ? segment.Stacks.Intern(wait.Stack.AsSpan(0, wait.Length), PointerSize) : segment.Stacks.Empty;
             segment.AddContention(wait.StartTime, (int)header.ThreadId, stack, Math.Max(0, delayNs), pool);
@@ -327,3 +359,6 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         public BlockWaitSource Source { get; set; }
     }
 }
+
+/// <summary>Receives one wait still open: its thread, start, raw stack (leaf first) with its pointer size, and source.</summary>
+internal delegate void OpenWaitVisitor(int thread, long startTime, ReadOnlySpan<byte> stack, int pointerSize, BlockWaitSource source);

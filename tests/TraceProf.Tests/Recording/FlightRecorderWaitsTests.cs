@@ -53,6 +53,50 @@ public sealed class FlightRecorderWaitsTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Cut_WhileARequestIsStillBlocked_ChargesItsOpenWaitUpToTheCut()
+    {
+        await using var recorder = new FlightRecorder(new FlightRecorderOptions { Cpu = false, Contention = false, Waits = true });
+        await recorder.StartAsync(CancellationToken.None);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource<ActivityTraceId>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var from = Stopwatch.GetTimestamp();
+        var stuck = Task.Run(() =>
+        {
+            using var activity = new Activity("stuck-request").SetIdFormat(ActivityIdFormat.W3C).Start();
+            started.SetResult(activity.TraceId);
+            RecorderWaitWork.StayBlockedUntilReleased(release.Task);
+        });
+        var traceId = await started.Task;
+        Profile block;
+        TimeSpan cutSpan;
+        try
+        {
+            await Task.Delay(400);
+            var to = Stopwatch.GetTimestamp();
+            cutSpan = Stopwatch.GetElapsedTime(from, to);
+            await WaitAsync(() => recorder.LatestTimestamp >= to);
+            block = Assert.IsType<Profile>((await recorder.CutAsync(from, to, traceId, CancellationToken.None)).Block);
+        }
+        finally
+        {
+            release.SetResult();
+        }
+
+        await stuck;
+        var waits = block.Samples
+            .Where(s => s.Stack.Any(f => block.Frames[f].FunctionName.Contains(nameof(RecorderWaitWork.StayBlockedUntilReleased), StringComparison.Ordinal)))
+            .Where(s => Label(s, BlockWaits.WaitSourceLabel) == "monitor-wait")
+            .ToList();
+        var wait = Assert.Single(waits);
+        Assert.Equal(traceId.ToHexString(), Label(wait, SpanLabels.TraceId));
+        Assert.Equal("true", Label(wait, BlockWaits.ThreadPoolLabel));
+        var delay = TimeSpan.FromTicks(wait.Values[1] / 100);
+        output.WriteLine($"open wait charged {delay.TotalMilliseconds:F0} ms of a {cutSpan.TotalMilliseconds:F0} ms cut; {string.Join(" | ", block.Comments)}");
+        Assert.InRange(delay, TimeSpan.FromMilliseconds(200), cutSpan);
+    }
+
+    [Fact]
     public void Options_WaitsAlone_AreEnough()
     {
         var recorder = new FlightRecorder(new FlightRecorderOptions { Cpu = false, Contention = false, Waits = true });
@@ -75,6 +119,10 @@ public sealed class FlightRecorderWaitsTests(ITestOutputHelper output)
 
 internal static class RecorderWaitWork
 {
+    /// <summary>Sync-over-async on a task only the test completes.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void StayBlockedUntilReleased(Task release) => release.Wait();
+
     /// <summary>Sync-over-async in a request; returns the Stopwatch ticks spent in the waits.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static long WaitSyncOverAsyncInTheRequest(TimeSpan wait, int rounds)
