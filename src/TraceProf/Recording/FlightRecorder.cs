@@ -244,16 +244,25 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             var builder = new BlockProfileBuilder(NewProfile(BlockProfileBuilder.SampleTypes, BlockProfileBuilder.DefaultSampleIndex, startTime, duration), labels);
             var resolver = new FrameResolver(methods, builder.Profile);
             var frames = new int[]?[copy.Stacks.Count];
-            var poolStacks = new bool?[copy.Stacks.Count];
+            var roles = new WaiterThread?[copy.Stacks.Count];
+            long service = 0;
             foreach (var (time, thread, stack, delay, source, pool) in copy.BlockingWaits)
             {
-                var inPool = pool || (poolStacks[stack] ??= BlockWaits.StartsOnPoolWorker(methods, copy.Stacks.Get(stack)));
+                var role = roles[stack] ??= BlockWaits.ThreadOf(methods, copy.Stacks.Get(stack));
+                if (role == WaiterThread.Service)
+                {
+                    service++;
+                    continue;
+                }
+
+                var inPool = pool || role == WaiterThread.PoolWorker;
                 builder.AddWait(frames[stack] ??= resolver.Resolve(copy.Stacks.Get(stack)), thread, time, delay, source, inPool);
             }
 
             builder.Profile.AddComment(builder.CountsComment("TraceProf flight recorder block profile, waits that started in the span"));
             builder.Profile.AddComment(string.Create(CultureInfo.InvariantCulture, $"{copy.OpenWaits} waits were still open at the cut (delay counted to its end)."));
-            block = builder.Build();
+            builder.Profile.AddComment(BlockProfileBuilder.ServiceThreadsComment(service));
+            block = builder.Waits > 0 ? builder.Build() : null;
         }
 
         return new FlightRecorderSlice(cpu, contention, traceSamples, allocations, block);

@@ -73,6 +73,12 @@ internal sealed class BlockProfileBuilder
         _builder.Add(stack, _values, _labels.For(threadId, startTimestamp, SourceLabels[(int)source], threadPool ? InPool : NotInPool));
     }
 
+    /// <summary>The comment of a profile whose feed left out the waits of service threads.</summary>
+    /// <param name="left">How many waits it left out.</param>
+    /// <returns>The comment.</returns>
+    public static string ServiceThreadsComment(long left) =>
+        string.Create(CultureInfo.InvariantCulture, $"{left} waits of threads that wait by design (the runtime's timer and thread-pool gate, TraceProf's own session readers) are left out.");
+
     /// <summary>A comment counting the waits of each source, e.g. for the profile's header.</summary>
     /// <param name="origin">Where the waits came from, e.g. <c>TraceProf block profile</c>.</param>
     /// <returns>The comment.</returns>

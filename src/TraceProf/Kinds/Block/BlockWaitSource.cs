@@ -42,6 +42,17 @@ internal static class BlockWaits
     // The thread's start is the outermost frame or next to it; a few more allow for frames a runtime version adds.
     private const int OutermostFramesToCheck = 8;
 
+    // Threads that wait by design, between their own events: the runtime's timer thread and the pool's gate thread
+    // (each waits all the time), and TraceProf's own readers of its EventPipe sessions. Their waits would lead every
+    // block profile and are nobody's to fix, so the feeds leave them out and count them in a comment.
+    private static readonly string[] ServiceThreadMethods =
+    [
+        "System.Threading.TimerQueue.TimerThread",
+        "System.Threading.PortableThreadPool+GateThread.GateThreadStart",
+        "TraceProf.Capture.",
+        "TraceProf.Recording.",
+    ];
+
     /// <summary>The source of a <c>WaitHandleWaitStart</c> by its WaitSource payload byte.</summary>
     /// <param name="waitSource">The runtime's value.</param>
     /// <returns>The source.</returns>
@@ -64,24 +75,34 @@ internal static class BlockWaits
     };
 
     /// <summary>
-    /// Whether a raw stack (leaf first) runs on a pool worker: it starts in <see cref="PoolWorkerStartMethod"/>. Needs no
-    /// thread name, so it holds for threads that have exited and for files read elsewhere; a stack cut short by the
-    /// runtime's depth limit does not reach the start and says no.
+    /// Where a raw stack (leaf first) runs, from the thread's start at its outermost frames. Needs no thread name, so
+    /// it holds for threads that have exited and for files read elsewhere; a stack cut short by the runtime's depth
+    /// limit does not reach the start and is neither.
     /// </summary>
     /// <param name="methods">Names of the trace's code.</param>
     /// <param name="addresses">The stack.</param>
-    /// <returns>Whether the stack starts on a pool worker.</returns>
-    public static bool StartsOnPoolWorker(MethodAddressTable methods, ReadOnlySpan<ulong> addresses)
+    /// <returns>The thread's role.</returns>
+    public static WaiterThread ThreadOf(MethodAddressTable methods, ReadOnlySpan<ulong> addresses)
     {
         for (var i = addresses.Length - 1; i >= Math.Max(0, addresses.Length - OutermostFramesToCheck); i--)
         {
-            if (methods.TryResolve(addresses[i], out var name, out _) && name.StartsWith(PoolWorkerStartMethod, StringComparison.Ordinal))
+            if (!methods.TryResolve(addresses[i], out var name, out _))
             {
-                return true;
+                continue;
+            }
+
+            if (name.StartsWith(PoolWorkerStartMethod, StringComparison.Ordinal))
+            {
+                return WaiterThread.PoolWorker;
+            }
+
+            if (Array.Exists(ServiceThreadMethods, m => name.StartsWith(m, StringComparison.Ordinal)))
+            {
+                return WaiterThread.Service;
             }
         }
 
-        return false;
+        return WaiterThread.Other;
     }
 
     /// <summary>Whether a thread of this name is a thread-pool worker.</summary>
@@ -89,4 +110,17 @@ internal static class BlockWaits
     /// <returns>Null when the name is unknown.</returns>
     public static bool? IsThreadPoolWorker(string? threadName) =>
         threadName is null ? null : string.Equals(threadName, ThreadPoolWorkerName, StringComparison.Ordinal);
+}
+
+/// <summary>The role of a waiting thread, from where its stack starts.</summary>
+internal enum WaiterThread : byte
+{
+    /// <summary>Neither of the others (or a stack that does not reach the thread's start).</summary>
+    Other,
+
+    /// <summary>A thread-pool worker.</summary>
+    PoolWorker,
+
+    /// <summary>A thread that waits by design: the runtime's timer or pool gate, or TraceProf's own session readers.</summary>
+    Service,
 }

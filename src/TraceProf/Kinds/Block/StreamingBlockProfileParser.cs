@@ -164,7 +164,8 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
         var resolver = new FrameResolver(_methods, builder.Profile);
         var frames = new int[]?[_stacks.Count];
         var names = new Dictionary<int, bool>();
-        var poolStacks = new bool?[_stacks.Count];
+        var roles = new WaiterThread?[_stacks.Count];
+        long service = 0;
         var added = 0;
         foreach (var (key, sum) in _waits)
         {
@@ -180,11 +181,19 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
                 names[key.Thread] = namedWorker;
             }
 
-            var inPool = namedWorker || (poolStacks[key.Stack] ??= BlockWaits.StartsOnPoolWorker(_methods, _stacks.Get(key.Stack)));
+            var role = roles[key.Stack] ??= BlockWaits.ThreadOf(_methods, _stacks.Get(key.Stack));
+            if (role == WaiterThread.Service)
+            {
+                service += sum.Count;
+                continue;
+            }
+
+            var inPool = namedWorker || role == WaiterThread.PoolWorker;
             builder.AddWaits(frames[key.Stack] ??= resolver.Resolve(_stacks.Get(key.Stack)), key.Thread, sum.FirstStart, sum.Count, sum.DelayNs, key.Source, inPool);
         }
 
         builder.Profile.AddComment(builder.CountsComment("TraceProf block profile"));
+        builder.Profile.AddComment(BlockProfileBuilder.ServiceThreadsComment(service));
         builder.Profile.AddComment(string.Create(CultureInfo.InvariantCulture, $"{open} waits still open at the end (delay counted to the end of the capture); {_stopsWithoutStart} stops whose start came before the capture were skipped; {_nestedInLock} wait-handle waits inside a lock contention counted as the lock."));
         builder.Profile.AddComment("threadpool=true: the waiting thread was a thread-pool worker (by its OS name, or by its stack starting in the pool's worker loop): a pool thread blocked is the sync-over-async smell.");
         if (resolver.UnresolvedAddresses > 0)

@@ -66,6 +66,24 @@ public sealed class BlockProfileTests(BlockCapture capture, ITestOutputHelper ou
         Assert.All(Through(DedicatedMethod), s => Assert.Null(Label(s, SpanLabels.TraceId)));
     }
 
+    [Fact]
+    public void Block_ThreadsThatWaitByDesign_AreLeftOut_AndCounted()
+    {
+        // The runtime's timer and pool gate wait all the time, and so does the capture's own drain thread (the thread
+        // EventPipeCaptureSource starts to copy the session's stream to the file). TraceProf's work on pool threads
+        // (starting and stopping the session) stays: it is work, and blocks a pool thread.
+        string[] service = ["System.Threading.TimerQueue.TimerThread", "PortableThreadPool+GateThread.GateThreadStart", "TraceProf.Capture.EventPipeCaptureSource"];
+        var left = capture.Profile.Samples
+            .Where(s => !s.Stack.Any(f => capture.Profile.Frames[f].FunctionName.StartsWith(BlockWaits.PoolWorkerStartMethod, StringComparison.Ordinal)))
+            .SelectMany(s => s.Stack.TakeLast(4))
+            .Select(f => capture.Profile.Frames[f].FunctionName)
+            .Where(n => service.Any(m => n.Contains(m, StringComparison.Ordinal)))
+            .Distinct()
+            .ToList();
+        Assert.True(left.Count == 0, string.Join("\n", left));
+        Assert.Contains(capture.Profile.Comments, c => c.Contains("wait by design", StringComparison.Ordinal) && !c.StartsWith("0 ", StringComparison.Ordinal));
+    }
+
     [SkippableFact]
     public async Task GoToolPprof_SampleIndexDelay_ShowsTheWaitingMethods_AndTagfocusSeparatesTheSources()
     {
