@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using TraceProf.Kinds;
 
 namespace TraceProf.AspNetCore;
 
@@ -48,30 +49,31 @@ public sealed class TraceProfFlightRecorderOptions
     /// comma-separated, any letter case. On failure <paramref name="bad"/> is the word that is not a kind (or the
     /// whole value when it names none).
     /// </summary>
-    internal bool TryGetKinds(out RecorderKinds kinds, out string bad)
+    internal bool TryGetKinds(out CaptureKindSet kinds, out string bad)
     {
-        kinds = RecorderKinds.None;
+        kinds = CaptureKindSet.None;
         bad = Kinds ?? "";
         foreach (var part in (Kinds ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var kind = part.ToLowerInvariant() switch
             {
-                "cpu" => RecorderKinds.Cpu,
-                "contention" => RecorderKinds.Contention,
-                "allocations" or "allocs" => RecorderKinds.Allocations,
-                _ => RecorderKinds.None,
+                "cpu" => CaptureKindSet.Cpu,
+                "contention" => CaptureKindSet.Contention,
+                "allocations" or "allocs" => CaptureKindSet.Allocations,
+                "waits" or "block" => CaptureKindSet.Block,
+                _ => CaptureKindSet.None,
             };
-            if (kind == RecorderKinds.None)
+            if (kind == CaptureKindSet.None)
             {
                 bad = part;
-                kinds = RecorderKinds.None;
+                kinds = CaptureKindSet.None;
                 return false;
             }
 
             kinds |= kind;
         }
 
-        return kinds != RecorderKinds.None;
+        return kinds != CaptureKindSet.None;
     }
 
     /// <summary>Gets or sets how many seconds of the past are kept. Default value: 30. Range: 1 to 600.</summary>

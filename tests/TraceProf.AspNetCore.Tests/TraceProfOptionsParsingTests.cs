@@ -26,7 +26,8 @@ public sealed class TraceProfOptionsParsingTests
     [InlineData("cpu", "Cpu")]
     [InlineData("cpu,contention", "Cpu, Contention")]
     [InlineData(" CPU , allocs ", "Cpu, Allocations")]
-    [InlineData("allocations,contention,cpu,cpu", "Cpu, Contention, Allocations")]
+    [InlineData("allocations,contention,cpu,cpu", "Cpu, Allocations, Contention")]
+    [InlineData("cpu,waits", "Cpu, Block")]
     public void RecorderKinds_ReadTheCommaList(string value, string expected)
     {
         Assert.True(new TraceProfFlightRecorderOptions { Kinds = value }.TryGetKinds(out var kinds, out _));
@@ -40,7 +41,7 @@ public sealed class TraceProfOptionsParsingTests
     public void RecorderKinds_NameTheWordThatIsNotAKind(string value, string bad)
     {
         Assert.False(new TraceProfFlightRecorderOptions { Kinds = value }.TryGetKinds(out var kinds, out var reported));
-        Assert.Equal(RecorderKinds.None, kinds);
+        Assert.Equal(TraceProf.Kinds.CaptureKindSet.None, kinds);
         Assert.Equal(bad, reported);
     }
 }

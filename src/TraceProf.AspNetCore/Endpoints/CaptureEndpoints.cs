@@ -40,6 +40,7 @@ internal sealed class CaptureEndpoints(
         CaptureKind.Threads => Capabilities.Threads,
         CaptureKind.Trace => Capabilities.Trace,
         CaptureKind.Exceptions => Capabilities.Exceptions,
+        CaptureKind.Block => Capabilities.Contention,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -31,7 +31,7 @@ internal sealed class TraceProfEndpoints
             new("/pprof/allocs", Capabilities.Allocs, captures.Capture(CaptureKind.Allocations), "sampled allocations for ?seconds=N", CaptureMethods),
             new("/pprof/contention", Capabilities.Contention, captures.Capture(CaptureKind.Contention), "lock contention for ?seconds=N", CaptureMethods),
             new("/pprof/mutex", Capabilities.Contention, captures.Capture(CaptureKind.Contention), "lock contention (Go's name)", CaptureMethods),
-            new("/pprof/block", Capabilities.Contention, captures.Capture(CaptureKind.Contention), "lock contention (Go's name)", CaptureMethods),
+            new("/pprof/block", Capabilities.Contention, captures.Capture(CaptureKind.Block), "everything that blocked for ?seconds=N: lock contention plus blocking waits (Task.Wait, .Result, Monitor.Wait, WaitOne, SemaphoreSlim.Wait), labels wait_source and threadpool", CaptureMethods),
             new("/pprof/threads", Capabilities.Threads, captures.Capture(CaptureKind.Threads), "stacks of all managed threads now; ?debug=1|2 for text", CaptureMethods),
             new("/pprof/goroutine", Capabilities.Threads, captures.Capture(CaptureKind.Threads), "stacks of all managed threads (Go's name)", CaptureMethods),
             new("/pprof/trace", Capabilities.Trace, captures.Capture(CaptureKind.Trace), "raw .nettrace for ?seconds=N", CaptureMethods),

@@ -64,12 +64,13 @@ internal sealed class FlightRecorderService : BackgroundService
         }
 
         _ = settings.TryGetKinds(out var kinds, out _); // validated at start
-        var cpu = kinds.HasFlag(RecorderKinds.Cpu);
+        var cpu = kinds.HasFlag(CaptureKindSet.Cpu);
         var recorderOptions = new FlightRecorderOptions
         {
             Cpu = cpu,
-            Contention = kinds.HasFlag(RecorderKinds.Contention),
-            Allocations = kinds.HasFlag(RecorderKinds.Allocations),
+            Contention = kinds.HasFlag(CaptureKindSet.Contention),
+            Waits = kinds.HasFlag(CaptureKindSet.Block),
+            Allocations = kinds.HasFlag(CaptureKindSet.Allocations),
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
         };
@@ -158,7 +159,7 @@ internal sealed class FlightRecorderService : BackgroundService
             savedId = (await StoreAsync(request, request.SnapshotId, CaptureKind.Cpu, cpu, stoppingToken).ConfigureAwait(false))?.Id;
         }
 
-        foreach (var (kind, profile) in new[] { (CaptureKind.Contention, slice.Contention), (CaptureKind.Allocations, slice.Allocations) })
+        foreach (var (kind, profile) in new[] { (CaptureKind.Contention, slice.Contention), (CaptureKind.Allocations, slice.Allocations), (CaptureKind.Block, slice.Block) })
         {
             if (profile is not null)
             {

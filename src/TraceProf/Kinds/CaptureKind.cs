@@ -23,4 +23,10 @@ public enum CaptureKind
 
     /// <summary>The live heap after one blocking full GC, by the path that retains each object.</summary>
     Heap,
+
+    /// <summary>
+    /// Everything that blocked (Go's <c>block</c>): lock contention plus blocking waits (<c>WaitHandleWaitStart/Stop</c>,
+    /// .NET 9+: <c>Task.Wait</c>, <c>.Result</c>, <c>Monitor.Wait</c>, <c>WaitOne</c>, <c>SemaphoreSlim.Wait</c>).
+    /// </summary>
+    Block,
 }

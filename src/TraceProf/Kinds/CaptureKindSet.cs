@@ -30,6 +30,9 @@ internal enum CaptureKindSet
 
     /// <summary>A heap snapshot (its own session: never part of the recorder's).</summary>
     Heap = 1 << CaptureKind.Heap,
+
+    /// <summary>Lock contention plus blocking waits.</summary>
+    Block = 1 << CaptureKind.Block,
 }
 
 /// <summary>Conversions between <see cref="CaptureKind"/> and <see cref="CaptureKindSet"/>.</summary>

@@ -1,4 +1,5 @@
 using TraceProf.Kinds.Allocations;
+using TraceProf.Kinds.Block;
 using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
 using TraceProf.Kinds.Exceptions;
@@ -21,6 +22,7 @@ internal static class KindCatalog
         new TraceKind(),
         new ExceptionsKind(),
         new HeapKind(),
+        new BlockKind(),
     ];
 
     /// <summary>The definition of a kind.</summary>

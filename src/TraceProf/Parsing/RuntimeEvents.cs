@@ -30,6 +30,19 @@ internal static class RuntimeEvents
     public const long ExceptionKeyword = 0x8000;
 
     /// <summary>
+    /// Threading: the thread pool's worker-thread events, among them <c>ThreadPoolWorkerThreadAdjustmentAdjustment</c>
+    /// (Informational; the Verbose level adds per-item events that an always-on listener must not pay for).
+    /// </summary>
+    public const long ThreadingKeyword = 0x1_0000;
+
+    /// <summary>
+    /// .NET 9's <c>WaitHandleWaitStart</c> / <c>WaitHandleWaitStop</c> (Verbose): every blocking wait of a managed thread
+    /// on a wait handle or in <c>Monitor.Wait</c> (so also <c>Task.Wait</c>, <c>.Result</c>, <c>ManualResetEventSlim</c>,
+    /// <c>SemaphoreSlim.Wait</c>). Older runtimes ignore the keyword.
+    /// </summary>
+    public const long WaitHandleKeyword = 0x400_0000_0000;
+
+    /// <summary>
     /// .NET 10's randomized allocation sampling (<c>AllocationSampled</c>); runtimes without it ignore the keyword,
     /// and the GC keyword at Verbose then yields <c>GCAllocationTick</c> instead (one or the other, never both).
     /// </summary>
@@ -56,6 +69,21 @@ internal static class RuntimeEvents
     /// <summary>Rundown provider: <c>ModuleDCEnd</c>.</summary>
     public const int ModuleDCEnd = 154;
 
+    /// <summary>
+    /// Runtime provider: <c>ThreadPoolWorkerThreadAdjustmentAdjustment</c>: AverageThroughput (double),
+    /// NewWorkerThreadCount (uint32), Reason (uint32, <see cref="ThreadAdjustmentReason"/>), ClrInstanceID (uint16).
+    /// </summary>
+    public const int ThreadPoolWorkerThreadAdjustmentAdjustment = 55;
+
+    /// <summary>Runtime provider: <c>WaitHandleWaitStart</c>: WaitSource (uint8), AssociatedObjectID (pointer), ClrInstanceID (uint16).</summary>
+    public const int WaitHandleWaitStart = 301;
+
+    /// <summary>Runtime provider: <c>WaitHandleWaitStop</c>: ClrInstanceID (uint16); the wait is the time since its start.</summary>
+    public const int WaitHandleWaitStop = 302;
+
+    /// <summary><c>WaitHandleWaitStart</c>'s WaitSource map: 0 Unknown (every wait that is not <c>Monitor.Wait</c>), 1 MonitorWait.</summary>
+    public const byte WaitSourceMonitorWait = 1;
+
     /// <summary>Runtime provider: <c>AllocationSampled</c> (.NET 10).</summary>
     public const int AllocationSampled = 303;
 
@@ -64,4 +92,35 @@ internal static class RuntimeEvents
 
     /// <summary>Sample profiler: <c>ThreadSample</c>.</summary>
     public const int ThreadSample = 0;
+}
+
+/// <summary>The runtime's ThreadAdjustmentReasonMap: why the thread pool changed its worker count.</summary>
+internal enum ThreadAdjustmentReason : uint
+{
+    /// <summary>Warm-up.</summary>
+    Warmup = 0,
+
+    /// <summary>Initialising.</summary>
+    Initializing = 1,
+
+    /// <summary>Hill climbing: a random move.</summary>
+    RandomMove = 2,
+
+    /// <summary>Hill climbing: a climbing move.</summary>
+    ClimbingMove = 3,
+
+    /// <summary>Hill climbing: a change point.</summary>
+    ChangePoint = 4,
+
+    /// <summary>Hill climbing: stabilising.</summary>
+    Stabilizing = 5,
+
+    /// <summary>The gate thread saw queued work and no progress: workers blocked in ways the pool was not told of (Thread.Sleep, WaitOne).</summary>
+    Starvation = 6,
+
+    /// <summary>A worker timed out.</summary>
+    ThreadTimedOut = 7,
+
+    /// <summary>A worker blocked in a wait the pool is told of (Task.Wait, .Result: sync-over-async), up or down again.</summary>
+    CooperativeBlocking = 8,
 }

@@ -8,8 +8,10 @@ using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Kinds;
 using TraceProf.Kinds.Allocations;
+using TraceProf.Kinds.Block;
 using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
+using TraceProf.Kinds.Threads;
 using TraceProf.Parsing;
 using TraceProf.Parsing.Streaming;
 using TraceProf.Profiles;
@@ -17,7 +19,7 @@ using TraceProf.Profiles;
 namespace TraceProf.Recording;
 
 /// <summary>
-/// Keeps the last seconds of this process's CPU samples and lock waits in memory, so that a request which has
+/// Keeps the last seconds of this process's CPU samples, lock waits, blocking waits and sampled allocations in memory, so that a request which has
 /// just failed can be profiled after the fact. One EventPipe session runs for the recorder's life; its stream is
 /// decoded as it arrives (no file, no TraceLog), samples go into a bounded ring of time segments, and method
 /// names come from the session's own load events plus one rundown at start. The span timeline records for the
@@ -47,9 +49,9 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     public FlightRecorder(FlightRecorderOptions options, ILogger<FlightRecorder>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Cpu && !options.Contention && !options.Allocations)
+        if (!options.Cpu && !options.Contention && !options.Allocations && !options.Waits)
         {
-            throw new ArgumentException("The flight recorder needs at least one of CPU, contention and allocations.", nameof(options));
+            throw new ArgumentException("The flight recorder needs at least one of CPU, contention, allocations and waits.", nameof(options));
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, TimeSpan.FromSeconds(1));
@@ -144,11 +146,31 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                         state.Waits.Add((time, thread, state.Intern(seg, stack), delay)));
                 }
 
+                if (_options.Waits)
+                {
+                    segment.ForEachBlockingWait(from, to, ref copy, static (ref CutState state, SampleSegment seg, long time, int thread, int stack, long delay, BlockWaitSource source, bool pool) =>
+                        state.BlockingWaits.Add((time, thread, state.Intern(seg, stack), delay, source, pool)));
+                }
+
                 if (_options.Allocations)
                 {
                     segment.ForEachAllocation(from, to, ref copy, static (ref CutState state, SampleSegment seg, long time, int thread, int stack, int type, long size) =>
                         state.Allocations.Add((time, thread, state.Intern(seg, stack), type, size)));
                 }
+            }
+
+            if (_options.Waits)
+            {
+                // Waits still open (a worker blocked when the pool starves, a request cut while it waits) are charged up
+                // to the end of the cut, as a block capture charges them to its end.
+                var end = Math.Min(to, Math.Max(from, _handler.LatestTimestamp));
+                _handler.ForEachOpenWait(from, to, (thread, start, stack, pointerSize, source) =>
+                {
+                    var delay = (long)(Math.Max(0, end - start) * (1e9 / Stopwatch.Frequency));
+                    var pool = BlockWaits.IsThreadPoolWorker(ThreadNames.OfThisProcess(thread)) == true;
+                    copy.BlockingWaits.Add((start, thread, copy.Stacks.Intern(stack, pointerSize), delay, source, pool));
+                    copy.OpenWaits++;
+                });
             }
 
             foreach (var type in copy.Allocations.Select(a => a.Type).Distinct())
@@ -215,12 +237,41 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             allocations = builder.Build();
         }
 
-        return new FlightRecorderSlice(cpu, contention, traceSamples, allocations);
+        Profile? block = null;
+        if (_options.Waits && copy.BlockingWaits.Count > 0)
+        {
+            // The same builder as a block capture file: a failed or slow request's snapshot shows what it blocked on.
+            var builder = new BlockProfileBuilder(NewProfile(BlockProfileBuilder.SampleTypes, BlockProfileBuilder.DefaultSampleIndex, startTime, duration), labels);
+            var resolver = new FrameResolver(methods, builder.Profile);
+            var frames = new int[]?[copy.Stacks.Count];
+            var roles = new WaiterThread?[copy.Stacks.Count];
+            long service = 0;
+            foreach (var (time, thread, stack, delay, source, pool) in copy.BlockingWaits)
+            {
+                var role = roles[stack] ??= BlockWaits.ThreadOf(methods, copy.Stacks.Get(stack));
+                if (role == WaiterThread.Service)
+                {
+                    service++;
+                    continue;
+                }
+
+                var inPool = pool || role == WaiterThread.PoolWorker;
+                builder.AddWait(frames[stack] ??= resolver.Resolve(copy.Stacks.Get(stack)), thread, time, delay, source, inPool);
+            }
+
+            builder.Profile.AddComment(builder.CountsComment("TraceProf flight recorder block profile, waits that started in the span"));
+            builder.Profile.AddComment(string.Create(CultureInfo.InvariantCulture, $"{copy.OpenWaits} waits were still open at the cut (delay counted to its end)."));
+            builder.Profile.AddComment(BlockProfileBuilder.ServiceThreadsComment(service));
+            block = builder.Waits > 0 ? builder.Build() : null;
+        }
+
+        return new FlightRecorderSlice(cpu, contention, traceSamples, allocations, block);
     }
 
     /// <summary>The kinds the recorder's one session records.</summary>
     private CaptureKindSet Kinds =>
-        (_options.Cpu ? CaptureKindSet.Cpu : 0) | (_options.Contention ? CaptureKindSet.Contention : 0) | (_options.Allocations ? CaptureKindSet.Allocations : 0);
+        (_options.Cpu ? CaptureKindSet.Cpu : 0) | (_options.Contention ? CaptureKindSet.Contention : 0) | (_options.Allocations ? CaptureKindSet.Allocations : 0)
+        | (_options.Waits ? CaptureKindSet.Block : 0);
 
     private static ProfileBuilder NewProfile(IReadOnlyList<SampleType> sampleTypes, int defaultIndex, DateTimeOffset startTime, TimeSpan duration) =>
         new(sampleTypes, defaultIndex) { StartTime = startTime, Duration = duration };
@@ -315,6 +366,8 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         public readonly List<(long Time, int Thread, int Stack, bool Managed)> Samples = [];
         public readonly List<(long Time, int Thread, int Stack, long Delay)> Waits = [];
         public readonly List<(long Time, int Thread, int Stack, int Type, long Size)> Allocations = [];
+        public readonly List<(long Time, int Thread, int Stack, long Delay, BlockWaitSource Source, bool Pool)> BlockingWaits = [];
+        public int OpenWaits;
         public readonly Dictionary<int, string> TypeNames = [];
         public readonly RawStacks Stacks = new();
         private readonly Dictionary<(SampleSegment, int), int> _interned = [];

@@ -16,6 +16,14 @@ internal sealed class FlightRecorderOptions
     public bool Contention { get; init; } = true;
 
     /// <summary>
+    /// Gets whether blocking waits are recorded for the slice's block profile: lock contention plus the wait-handle
+    /// waits of .NET 9+ (<c>Task.Wait</c>, <c>.Result</c>, <c>Monitor.Wait</c>, <c>WaitOne</c>, <c>SemaphoreSlim.Wait</c>),
+    /// with the waiter's stack, its source and whether it was a pool thread. Default value: false (their cost on a busy
+    /// service is not yet measured; they count toward <see cref="MaxSamples"/> like any event).
+    /// </summary>
+    public bool Waits { get; init; }
+
+    /// <summary>
     /// Gets whether sampled allocations (.NET 10's randomized allocation sampling, about one per 100 KiB allocated)
     /// are recorded. Default value: false.
     /// </summary>

@@ -7,4 +7,8 @@ namespace TraceProf.Recording;
 /// <param name="Contention">The contention profile, or null when contention is not recorded or nobody waited.</param>
 /// <param name="TraceSamples">How many CPU samples belong to the request's trace.</param>
 /// <param name="Allocations">The allocation profile, or null when allocations are not recorded or none was sampled.</param>
-internal sealed record FlightRecorderSlice(Profile? Cpu, Profile? Contention, long TraceSamples, Profile? Allocations = null);
+/// <param name="Block">
+/// The block profile (lock contention plus wait-handle waits, kind <c>block</c>), or null when waits are not recorded or
+/// nothing blocked in the span.
+/// </param>
+internal sealed record FlightRecorderSlice(Profile? Cpu, Profile? Contention, long TraceSamples, Profile? Allocations = null, Profile? Block = null);

@@ -1,11 +1,13 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using TraceProf.Kinds.Block;
+using TraceProf.Kinds.Threads;
 using TraceProf.Parsing.Streaming;
 
 namespace TraceProf.Recording;
 
 /// <summary>
-/// Decodes a live session's stream as it arrives: sampler events and contention waits go into the
+/// Decodes a live session's stream as it arrives: sampler events, lock contention and wait-handle waits go into the
 /// <see cref="SampleRing"/>, method and module load events into the shared <see cref="MethodAddressTable"/>.
 /// A handler without a ring only reads names (the start-up rundown session).
 /// </summary>
@@ -25,6 +27,8 @@ internal sealed class RecordingHandler : ProfilingEventHandler
     private readonly Lock _methodsLock;
     private readonly Dictionary<int, (int Offset, int Length)> _stackBytes = [];
     private readonly Dictionary<long, PendingWait> _waiting = [];
+    private readonly Dictionary<long, PendingWait> _handleWaiting = [];
+    private readonly Dictionary<long, bool> _poolThreads = [];
     private readonly Dictionary<string, int> _typeNameIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _typeIds;
     private readonly Dictionary<int, int> _interned = [];
@@ -73,6 +77,9 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         _stackBytes.Clear();
         _arenaUsed = 0;
         _interned.Clear();
+
+        // Thread ids are reused by new threads: names are read again after each sequence point (this also bounds it).
+        _poolThreads.Clear();
     }
 
     public override void OnEvent(in NettraceEvent header, ReadOnlySpan<byte> payload)
@@ -116,6 +123,12 @@ internal sealed class RecordingHandler : ProfilingEventHandler
             case ProfilingEvent.ContentionStop when _ring is not null:
                 OnContentionStop(in header, payload);
                 break;
+            case ProfilingEvent.WaitHandleWaitStart when _ring is not null:
+                OnWaitStart(in header, payload);
+                break;
+            case ProfilingEvent.WaitHandleWaitStop when _ring is not null:
+                OnWaitStop(in header);
+                break;
             case ProfilingEvent.AllocationSampled when _ring is not null:
                 OnAllocation(in header, payload);
                 break;
@@ -135,10 +148,20 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         }
     }
 
+    // The open waits are read by cuts (waits still open when a request is cut, e.g. the pool's blocked workers when it
+    // starves), so they change under the ring's lock like the ring itself.
     private void OnContentionStart(in NettraceEvent header)
     {
-        ref var wait = ref CollectionsMarshal.GetValueRefOrAddDefault(_waiting, header.ThreadId, out _);
-        wait ??= new PendingWait();
+        lock (_ring!.Gate)
+        {
+            ref var wait = ref CollectionsMarshal.GetValueRefOrAddDefault(_waiting, header.ThreadId, out _);
+            wait ??= new PendingWait();
+            Open(wait, in header);
+        }
+    }
+
+    private void Open(PendingWait wait, in NettraceEvent header)
+    {
         wait.StartTime = header.Timestamp;
         wait.Active = true;
         wait.Length = 0;
@@ -154,25 +177,102 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         }
     }
 
-    private void OnContentionStop(in NettraceEvent header, ReadOnlySpan<byte> payload)
+    private void OnWaitStart(in NettraceEvent header, ReadOnlySpan<byte> payload)
     {
-        // A stop whose start came before the recorder began has no stack to charge; it is skipped.
-        if (!_waiting.TryGetValue(header.ThreadId, out var wait) || !wait.Active)
-        {
-            return;
-        }
-
-        wait.Active = false;
-
-        // ContentionStop_V1: flags (1 byte), CLR instance (2), DurationNs (double).
-        var delayNs = payload.Length >= 11
-            ? (long)BinaryPrimitives.ReadDoubleLittleEndian(payload[3..])
-            : (long)((header.Timestamp - wait.StartTime) * (1e9 / System.Diagnostics.Stopwatch.Frequency));
         lock (_ring!.Gate)
         {
+            ref var wait = ref CollectionsMarshal.GetValueRefOrAddDefault(_handleWaiting, header.ThreadId, out _);
+            wait ??= new PendingWait();
+
+            // A wait inside a lock contention is the lock's own (the runtime raises one while a contended lock sleeps),
+            // so only the contention counts it. A start while a wait is open means its stop was lost: the new one
+            // replaces it.
+            wait.Suppressed = _waiting.TryGetValue(header.ThreadId, out var contention) && contention.Active;
+            wait.Source = BlockWaits.FromRuntime(payload.Length >= 1 ? payload[0] : (byte)0);
+            Open(wait, in header);
+        }
+    }
+
+    private void OnWaitStop(in NettraceEvent header)
+    {
+        var pool = IsPoolThread(header.ThreadId);
+        lock (_ring!.Gate)
+        {
+            // A stop whose start came before the recorder began has no stack to charge; it is skipped.
+            if (!_handleWaiting.TryGetValue(header.ThreadId, out var wait) || !wait.Active)
+            {
+                return;
+            }
+
+            wait.Active = false;
+            if (wait.Suppressed)
+            {
+                return;
+            }
+
+            var delayNs = (long)((header.Timestamp - wait.StartTime) * (1e9 / System.Diagnostics.Stopwatch.Frequency));
             var segment = _ring.Current(header.Timestamp, out _);
             var stack = wait.Length > 0 ? segment.Stacks.Intern(wait.Stack.AsSpan(0, wait.Length), PointerSize) : segment.Stacks.Empty;
-            segment.AddContention(wait.StartTime, (int)header.ThreadId, stack, Math.Max(0, delayNs));
+            segment.AddWait(wait.StartTime, (int)header.ThreadId, stack, Math.Max(0, delayNs), wait.Source, pool);
+            _ring.Added();
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="wait"/> for each blocking wait that started in [from, to] and is still open: its stack
+    /// (raw, as the writer sent it) and its source. Call under the ring's <see cref="SampleRing.Gate"/>.
+    /// </summary>
+    public void ForEachOpenWait(long from, long to, OpenWaitVisitor wait)
+    {
+        foreach (var (threadId, contention) in _waiting)
+        {
+            if (contention.Active && contention.StartTime >= from && contention.StartTime <= to)
+            {
+                wait((int)threadId, contention.StartTime, contention.Stack.AsSpan(0, contention.Length), PointerSize, BlockWaitSource.Lock);
+            }
+        }
+
+        foreach (var (threadId, handle) in _handleWaiting)
+        {
+            if (handle.Active && !handle.Suppressed && handle.StartTime >= from && handle.StartTime <= to)
+            {
+                wait((int)threadId, handle.StartTime, handle.Stack.AsSpan(0, handle.Length), PointerSize, handle.Source);
+            }
+        }
+    }
+
+    /// <summary>Whether a thread of this process is a pool worker, by its OS name (read while it lives, then cached).</summary>
+    private bool IsPoolThread(long threadId)
+    {
+        ref var pool = ref CollectionsMarshal.GetValueRefOrAddDefault(_poolThreads, threadId, out var known);
+        if (!known)
+        {
+            pool = BlockWaits.IsThreadPoolWorker(ThreadNames.OfThisProcess((int)threadId)) == true;
+        }
+
+        return pool;
+    }
+
+    private void OnContentionStop(in NettraceEvent header, ReadOnlySpan<byte> payload)
+    {
+        var pool = IsPoolThread(header.ThreadId);
+        lock (_ring!.Gate)
+        {
+            // A stop whose start came before the recorder began has no stack to charge; it is skipped.
+            if (!_waiting.TryGetValue(header.ThreadId, out var wait) || !wait.Active)
+            {
+                return;
+            }
+
+            wait.Active = false;
+
+            // ContentionStop_V1: flags (1 byte), CLR instance (2), DurationNs (double).
+            var delayNs = payload.Length >= 11
+                ? (long)BinaryPrimitives.ReadDoubleLittleEndian(payload[3..])
+                : (long)((header.Timestamp - wait.StartTime) * (1e9 / System.Diagnostics.Stopwatch.Frequency));
+            var segment = _ring.Current(header.Timestamp, out _);
+            var stack = wait.Length > 0 ? segment.Stacks.Intern(wait.Stack.AsSpan(0, wait.Length), PointerSize) : segment.Stacks.Empty;
+            segment.AddContention(wait.StartTime, (int)header.ThreadId, stack, Math.Max(0, delayNs), pool);
             _ring.Added();
         }
     }
@@ -252,5 +352,13 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         public byte[] Stack { get; set; } = new byte[512];
 
         public int Length { get; set; }
+
+        /// <summary>Gets or sets whether the open wait-handle wait is a lock contention's own (not counted).</summary>
+        public bool Suppressed { get; set; }
+
+        public BlockWaitSource Source { get; set; }
     }
 }
+
+/// <summary>Receives one wait still open: its thread, start, raw stack (leaf first) with its pointer size, and source.</summary>
+internal delegate void OpenWaitVisitor(int thread, long startTime, ReadOnlySpan<byte> stack, int pointerSize, BlockWaitSource source);

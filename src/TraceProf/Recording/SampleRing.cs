@@ -80,7 +80,7 @@ internal sealed class SampleRing
             foreach (var segment in _segments)
             {
                 samples += segment.SampleCount;
-                contentions += segment.ContentionCount + segment.AllocationCount;
+                contentions += segment.ContentionCount + segment.AllocationCount + segment.WaitCount;
                 stacks += segment.Stacks.Count;
                 bytes += segment.Bytes;
             }

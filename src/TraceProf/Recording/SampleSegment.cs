@@ -1,3 +1,4 @@
+using TraceProf.Kinds.Block;
 using TraceProf.Parsing.Streaming;
 
 namespace TraceProf.Recording;
@@ -17,6 +18,7 @@ internal sealed class SampleSegment
     private bool[] _managed = new bool[InitialCapacity];
     private readonly List<Contention> _contentions = [];
     private readonly List<Allocation> _allocations = [];
+    private readonly List<HandleWait> _waits = [];
 
     public SampleSegment(long firstTimestamp)
     {
@@ -36,11 +38,14 @@ internal sealed class SampleSegment
 
     public int AllocationCount => _allocations.Count;
 
+    /// <summary>Gets the number of wait-handle waits held (lock contention is <see cref="ContentionCount"/>).</summary>
+    public int WaitCount => _waits.Count;
+
     /// <summary>Gets the number of events of every kind held.</summary>
-    public int EventCount => SampleCount + _contentions.Count + _allocations.Count;
+    public int EventCount => SampleCount + _contentions.Count + _allocations.Count + _waits.Count;
 
     /// <summary>Gets an estimate of the bytes held.</summary>
-    public long Bytes => (_times.Length * 17L) + (_contentions.Capacity * 24L) + (_allocations.Capacity * 32L) + Stacks.AddressCount * 8L + (Stacks.Count * 40L);
+    public long Bytes => (_times.Length * 17L) + (_contentions.Capacity * 32L) + (_allocations.Capacity * 32L) + (_waits.Capacity * 32L) + Stacks.AddressCount * 8L + (Stacks.Count * 40L);
 
     public void AddSample(long time, int thread, int stack, bool managed)
     {
@@ -61,9 +66,16 @@ internal sealed class SampleSegment
         LastTimestamp = Math.Max(LastTimestamp, time);
     }
 
-    public void AddContention(long startTime, int thread, int stack, long delayNs)
+    public void AddContention(long startTime, int thread, int stack, long delayNs, bool threadPool = false)
     {
-        _contentions.Add(new Contention(startTime, thread, stack, delayNs));
+        _contentions.Add(new Contention(startTime, thread, stack, delayNs, threadPool));
+        LastTimestamp = Math.Max(LastTimestamp, startTime);
+    }
+
+    /// <summary>Adds a wait-handle wait (<c>WaitHandleWaitStart</c> to its stop).</summary>
+    public void AddWait(long startTime, int thread, int stack, long delayNs, BlockWaitSource source, bool threadPool)
+    {
+        _waits.Add(new HandleWait(startTime, thread, stack, delayNs, (byte)((byte)source | (threadPool ? PoolFlag : 0))));
         LastTimestamp = Math.Max(LastTimestamp, startTime);
     }
 
@@ -110,7 +122,35 @@ internal sealed class SampleSegment
         }
     }
 
-    private readonly record struct Contention(long StartTime, int Thread, int Stack, long DelayNs);
+    /// <summary>
+    /// Calls <paramref name="wait"/> for each blocking wait that started in [from, to]: lock contentions (source
+    /// <see cref="BlockWaitSource.Lock"/>) and wait-handle waits, for the block profile.
+    /// </summary>
+    public void ForEachBlockingWait<TState>(long from, long to, ref TState state, BlockingWaitVisitor<TState> wait)
+    {
+        foreach (var c in _contentions)
+        {
+            if (c.StartTime >= from && c.StartTime <= to)
+            {
+                wait(ref state, this, c.StartTime, c.Thread, c.Stack, c.DelayNs, BlockWaitSource.Lock, c.ThreadPool);
+            }
+        }
+
+        foreach (var w in _waits)
+        {
+            if (w.StartTime >= from && w.StartTime <= to)
+            {
+                wait(ref state, this, w.StartTime, w.Thread, w.Stack, w.DelayNs, (BlockWaitSource)(w.SourceAndPool & ~PoolFlag), (w.SourceAndPool & PoolFlag) != 0);
+            }
+        }
+    }
+
+    // A wait's source and whether its thread is a pool worker, in one byte: the source in the low bits.
+    private const byte PoolFlag = 0x80;
+
+    private readonly record struct Contention(long StartTime, int Thread, int Stack, long DelayNs, bool ThreadPool);
+
+    private readonly record struct HandleWait(long StartTime, int Thread, int Stack, long DelayNs, byte SourceAndPool);
 
     private readonly record struct Allocation(long Time, int Thread, int Stack, int TypeName, long Size);
 }
@@ -120,6 +160,9 @@ internal delegate void SampleVisitor<TState>(ref TState state, SampleSegment seg
 
 /// <summary>Receives one recorded contention wait.</summary>
 internal delegate void ContentionVisitor<TState>(ref TState state, SampleSegment segment, long startTime, int thread, int stack, long delayNs);
+
+/// <summary>Receives one recorded blocking wait (lock contention or wait-handle wait).</summary>
+internal delegate void BlockingWaitVisitor<TState>(ref TState state, SampleSegment segment, long startTime, int thread, int stack, long delayNs, BlockWaitSource source, bool threadPool);
 
 /// <summary>Receives one sampled allocation: the type is an index into <see cref="SampleRing.TypeNames"/>.</summary>
 internal delegate void AllocationVisitor<TState>(ref TState state, SampleSegment segment, long time, int thread, int stack, int typeName, long size);

@@ -38,6 +38,18 @@ public sealed class KindCatalogTests
     }
 
     [Fact]
+    public void Providers_OfBlock_AreContentionPlusWaitHandle_WithoutTheSampler_AndContentionStaysLocksOnly()
+    {
+        var block = KindProviders.For(CaptureKind.Block);
+        Assert.DoesNotContain(block, p => p.Name == RuntimeEvents.SampleProfilerProvider);
+        var runtime = Assert.Single(block, p => p.Name == RuntimeEvents.RuntimeProvider);
+        Assert.Equal(0x400_0000_0000, runtime.Keywords & 0x400_0000_0000);
+        Assert.Equal(RuntimeEvents.ContentionKeyword, runtime.Keywords & RuntimeEvents.ContentionKeyword);
+        Assert.Equal(0, KindProviders.For(CaptureKind.Contention).Single(p => p.Name == RuntimeEvents.RuntimeProvider).Keywords & RuntimeEvents.WaitHandleKeyword);
+        Assert.Equal("block", CaptureKinds.Name(CaptureKind.Block));
+    }
+
+    [Fact]
     public void Providers_OfAnEmptyOrUnknownSet_AreRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => KindProviders.For(CaptureKindSet.None));

@@ -12,6 +12,8 @@ internal enum ProfilingEvent : byte
     ContentionStop,
     AllocationSampled,
     ExceptionThrown,
+    WaitHandleWaitStart,
+    WaitHandleWaitStop,
 }
 
 /// <summary>
@@ -48,6 +50,8 @@ internal abstract class ProfilingEventHandler : NettraceHandler
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStop) => ProfilingEvent.ContentionStop,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.AllocationSampled) => ProfilingEvent.AllocationSampled,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ExceptionThrown) => ProfilingEvent.ExceptionThrown,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.WaitHandleWaitStart) => ProfilingEvent.WaitHandleWaitStart,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.WaitHandleWaitStop) => ProfilingEvent.WaitHandleWaitStop,
             _ => ProfilingEvent.Other,
         };
         var id = metadata.MetadataId;
