@@ -11,6 +11,9 @@ namespace TraceProf.Tests;
 /// </summary>
 public static partial class FolderImports
 {
+    [GeneratedRegex(@"""(?:[^""\\]|\\.)*""|//.*$", RegexOptions.CultureInvariant)]
+    private static partial Regex CodeOnly();
+
     /// <summary>Maps each top-level folder under <paramref name="sourceRoot"/> to the folders it imports.</summary>
     /// <param name="sourceRoot">The project folder, for example <c>src/TraceProf.AspNetCore</c>.</param>
     /// <param name="rootNamespace">The namespace the folder names hang off, for example <c>TraceProf.AspNetCore</c>.</param>
@@ -34,7 +37,8 @@ public static partial class FolderImports
                         continue;
                     }
 
-                    foreach (Match match in reference.Matches(line))
+                    // Text in a string literal or a comment names a type; it does not import its folder.
+                    foreach (Match match in reference.Matches(CodeOnly().Replace(line, "")))
                     {
                         var imported = match.Groups["folder"].Value;
                         if (imported != folder && folders.Contains(imported))

@@ -1,5 +1,4 @@
 using Microsoft.Diagnostics.NETCore.Client;
-using TraceProf.Kinds;
 
 namespace TraceProf.Capture;
 

@@ -1,4 +1,3 @@
-using TraceProf.Kinds;
 namespace TraceProf.Parsing;
 
 /// <summary>

@@ -64,7 +64,7 @@ public sealed class HandlerTableTests(HandlerTableHosts hosts) : IClassFixture<H
         { "loopback", "/debug/pprof/goroutine", "admin", null, 200, Pprof },
         { "loopback", "/debug/pprof/trace?seconds=1", "sre:profile", null, 403, Problem },
         { "loopback", "/debug/pprof/trace?seconds=1&format=pprof", "admin", null, 200, Pprof },
-        { "loopback", "/debug/pprof/heap", "admin", null, 404, Problem },
+        { "loopback", "/debug/pprof/nosuchprofile", "admin", null, 404, Problem },
         { "loopback", "/debug/snapshots", "admin", null, 200, Json },
         { "loopback", "/debug/snapshots?kind=allocs", "admin", null, 200, Json },
         { "loopback", "/debug/snapshots", "sre:profile", null, 403, Problem },

@@ -22,7 +22,7 @@ public sealed class CapabilitiesTests
 
     [Theory]
     [InlineData("gpu", "gpu")]
-    [InlineData("cpu,heap", "heap")]
+    [InlineData("cpu,heapz", "heapz")]
     [InlineData("cpu,**", "**")]
     public void TryParseList_ReportsTheFirstUnknownName(string list, string expected)
     {
@@ -33,7 +33,7 @@ public sealed class CapabilitiesTests
     [Fact]
     public void All_NamesEveryCapabilityOnce_AndTheyMakeUpAll()
     {
-        Assert.Equal(["cpu", "allocs", "contention", "threads", "trace", "snapshots"], CapabilityNames.All);
+        Assert.Equal(["cpu", "allocs", "contention", "threads", "trace", "heap", "exceptions", "snapshots"], CapabilityNames.All);
         Assert.True(CapabilityNames.TryParseList(string.Join(',', CapabilityNames.All), out var every, out _));
         Assert.Equal(Capabilities.All, every);
     }
@@ -42,7 +42,7 @@ public sealed class CapabilitiesTests
     [InlineData((int)(Capabilities.None), "none")]
     [InlineData((int)(Capabilities.Cpu), "cpu")]
     [InlineData((int)(Capabilities.Snapshots | Capabilities.Cpu), "cpu, snapshots")]
-    [InlineData((int)(Capabilities.All), "cpu, allocs, contention, threads, trace, snapshots")]
+    [InlineData((int)(Capabilities.All), "cpu, allocs, contention, threads, trace, heap, exceptions, snapshots")]
     public void Describe_NamesTheCapabilitiesInTheirListOrder(int capabilities, string expected) =>
         Assert.Equal(expected, CapabilityNames.Describe((Capabilities)capabilities));
 }

@@ -42,7 +42,7 @@ public sealed class RoleMapTests
         var error = Assert.Throws<InvalidOperationException>(() => new RoleMap([new() { Name = "ops", Capabilities = "cpu,gpu" }]));
         Assert.Contains("role 'ops'", error.Message, StringComparison.Ordinal);
         Assert.Contains("'gpu'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("known: *, cpu, allocs, contention, threads, trace, snapshots", error.Message, StringComparison.Ordinal);
+        Assert.Contains("known: *, cpu, allocs, contention, threads, trace, heap, exceptions, snapshots", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
