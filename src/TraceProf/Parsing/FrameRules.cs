@@ -10,8 +10,11 @@ internal static class FrameRules
     public static bool IsSafePointHelper(string name) => name.Contains("<PollGC>g__PollGCWorker", StringComparison.Ordinal);
 
     /// <summary>
-    /// Some runtime events are raised from managed code (System.Threading.Lock's contention events); the raising
-    /// method is bookkeeping, not where the program was, so it never stays the leaf.
+    /// Some runtime events are raised from managed code (System.Threading.Lock's contention events; an exception's
+    /// event from the runtime's managed exception dispatch, <c>System.Runtime.EH</c>); the raising methods are
+    /// bookkeeping, not where the program was, so none of them stays the leaf (a run of them at the leaf goes).
     /// </summary>
-    public static bool IsEventRaiser(string name) => name.StartsWith("System.Diagnostics.Tracing.NativeRuntimeEventSource.", StringComparison.Ordinal);
+    public static bool IsEventRaiser(string name) =>
+        name.StartsWith("System.Diagnostics.Tracing.NativeRuntimeEventSource.", StringComparison.Ordinal) ||
+        name.StartsWith("System.Runtime.EH.", StringComparison.Ordinal);
 }

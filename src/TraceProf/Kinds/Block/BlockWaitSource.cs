@@ -43,12 +43,13 @@ internal static class BlockWaits
     private const int OutermostFramesToCheck = 8;
 
     // Threads that wait by design, between their own events: the runtime's timer thread and the pool's gate thread
-    // (each waits all the time), and TraceProf's own readers of its EventPipe sessions. Their waits would lead every
+    // (each waits all the time), Kestrel's heartbeat timer, and TraceProf's own readers of its EventPipe sessions. Their waits would lead every
     // block profile and are nobody's to fix, so the feeds leave them out and count them in a comment.
     private static readonly string[] ServiceThreadMethods =
     [
         "System.Threading.TimerQueue.TimerThread",
         "System.Threading.PortableThreadPool+GateThread.GateThreadStart",
+        "Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Infrastructure.Heartbeat.TimerLoop",
         "TraceProf.Capture.",
         "TraceProf.Recording.",
     ];
