@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using TraceProf.Kinds.Block;
 using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
 using TraceProf.Parsing;
@@ -17,7 +18,7 @@ namespace TraceProf.AspNetCore.Endpoints;
 /// <c>/pprof/</c>: the index of the profiles, as HTML for a browser and as JSON (with the flight recorder's status)
 /// for everything else; and the answer for a profile name that does not exist.
 /// </summary>
-internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator)
+internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator, ThreadPoolMonitor threadPool)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -33,7 +34,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
         return Problems.WriteAsync(
             context,
             StatusCodes.Status404NotFound,
-            $"Unknown profile '{QueryParser.Echo(name)}'; available: profile, allocs, contention (mutex, block), threads (goroutine), trace. See {_options.PathPrefix}/pprof/.");
+            $"Unknown profile '{QueryParser.Echo(name)}'; available: profile, allocs, contention (mutex), block, threads (goroutine), trace, heap, exceptions. See {_options.PathPrefix}/pprof/.");
     }
 
     private async Task IndexAsync(HttpContext context)
@@ -47,7 +48,13 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             new IndexEntry("allocs", $"{p}/pprof/allocs?seconds={s}", "allocs",
                 "Sampled allocations during ?seconds=N: alloc_objects/count and alloc_space/bytes (unbiased estimate), the allocated type as leaf frame and object_type label."),
             new IndexEntry("contention", $"{p}/pprof/contention?seconds={s}", "contention",
-                "Lock contention during ?seconds=N (aliases mutex, block): contentions/count and delay/nanoseconds at the waiting thread's stack."),
+                "Lock contention during ?seconds=N (alias mutex): contentions/count and delay/nanoseconds at the waiting thread's stack."),
+            new IndexEntry("block", $"{p}/pprof/block?seconds={s}", "contention",
+                "Everything that blocked during ?seconds=N: lock contention plus blocking waits (Task.Wait, .Result, Monitor.Wait, WaitOne, SemaphoreSlim.Wait); labels wait_source (lock, wait-handle, monitor-wait) and threadpool=true|false (a pool thread blocked is the sync-over-async smell)."),
+            new IndexEntry("heap", $"{p}/pprof/heap", "heap",
+                "The live heap now, after one blocking full GC (always: gc=1 is implied; the pause grows with the heap, see the README): inuse_space/bytes (default) and inuse_objects/count, the object's type as leaf frame and object_type label, callers the shortest path from a GC root that retains it; ?base=<heap snapshot id> answers what grew."),
+            new IndexEntry("exceptions", $"{p}/pprof/exceptions?seconds={s}", "exceptions",
+                "First-chance exceptions during ?seconds=N: exceptions/count, the exception type as leaf frame and exception_type label, callers the throw stack; messages only with TraceProf:ExceptionMessages=true."),
             new IndexEntry("threads", $"{p}/pprof/threads?debug=1", "threads",
                 "Stacks of all managed threads now (alias goroutine): pprof with one sample per thread, debug=1 text grouped by stack, debug=2 text per thread."),
             new IndexEntry("trace", $"{p}/pprof/trace?seconds=5", "trace",
@@ -75,7 +82,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             return;
         }
 
-        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots) }, Json).ExecuteAsync(context).ConfigureAwait(false);
+        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = threadPool.GetState() }, Json).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     private object FlightRecorderStatus()
