@@ -30,6 +30,12 @@ public sealed class TraceProfFlightRecorderOptions
     /// <summary>Default value of <see cref="MaxSnapshotsPerMinute"/>.</summary>
     public const int DefaultMaxSnapshotsPerMinute = 10;
 
+    /// <summary>The default of <see cref="HeapSnapshotMinIntervalMinutes"/>.</summary>
+    public const int DefaultHeapSnapshotMinIntervalMinutes = 60;
+
+    /// <summary>The default of <see cref="HeapGrowthCheckSeconds"/>.</summary>
+    public const int DefaultHeapGrowthCheckSeconds = 10;
+
     /// <summary>
     /// Gets or sets whether the flight recorder runs. It keeps one EventPipe session open for the life of the
     /// process; see the README for its cost and the recommended <c>DOTNET_EventPipeThreadSamplingRate</c>.
@@ -43,6 +49,29 @@ public sealed class TraceProfFlightRecorderOptions
     /// 100 KiB allocated). Default value: <c>cpu,contention</c>.
     /// </summary>
     public string Kinds { get; set; } = DefaultKinds;
+
+    /// <summary>
+    /// Gets or sets the memory-growth trigger: when the GC heap after a full (gen2) GC has grown by this many percent
+    /// over the first one measured, a heap snapshot is saved with trigger <c>heap-growth:&lt;pct&gt;%</c>, so a leak is
+    /// caught while it grows, not after the out-of-memory kill. A snapshot pauses the process (see
+    /// <c>Heap:</c> settings). Default value: 0 (off). Range: 0 to 10000.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int HeapGrowthPercent { get; set; }
+
+    /// <summary>
+    /// Gets or sets the least time between two memory-growth heap snapshots, in minutes. Default value: 60. Range: 1 to
+    /// 10080.
+    /// </summary>
+    [Range(1, 10_080)]
+    public int HeapSnapshotMinIntervalMinutes { get; set; } = DefaultHeapSnapshotMinIntervalMinutes;
+
+    /// <summary>
+    /// Gets or sets how often the memory-growth trigger reads the last full GC's heap size, in seconds (a read costs
+    /// nothing: the GC keeps the figure). Default value: 10. Range: 1 to 3600.
+    /// </summary>
+    [Range(1, 3600)]
+    public int HeapGrowthCheckSeconds { get; set; } = DefaultHeapGrowthCheckSeconds;
 
     /// <summary>
     /// Reads <see cref="Kinds"/>: one or more of <c>cpu</c>, <c>contention</c>, <c>allocations</c> (or <c>allocs</c>),

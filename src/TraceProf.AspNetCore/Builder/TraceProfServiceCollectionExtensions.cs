@@ -125,6 +125,7 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton<RequestTriggers>();
         services.AddSingleton<FlightRecorderService>();
         services.AddHostedService(sp => sp.GetRequiredService<FlightRecorderService>());
+        services.AddHostedService<HeapGrowthTrigger>(); // FlightRecorder:HeapGrowthPercent, off by default
 
         // While a capture listens, ASP.NET Core must start an Activity per request even without OpenTelemetry,
         // so that every sample can name its trace.

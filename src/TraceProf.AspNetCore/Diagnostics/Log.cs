@@ -49,6 +49,14 @@ internal static partial class Log
         Message = "Saving the flight-recorder snapshot {SnapshotId} of trace {TraceId} failed")]
     public static partial void FlightRecorderSaveFailed(ILogger logger, Exception exception, string traceId, string snapshotId);
 
+    [LoggerMessage(EventId = 125, EventName = "HeapGrowthSnapshotSaved", Level = LogLevel.Warning,
+        Message = "The GC heap grew {GrowthPercent}% (from {BaselineBytes} to {HeapBytes} bytes after a full GC); heap snapshot {SnapshotId} saved with trigger {Trigger} (pause {PauseMs} ms)")]
+    public static partial void HeapGrowthSnapshotSaved(ILogger logger, long growthPercent, long baselineBytes, long heapBytes, string snapshotId, string trigger, long pauseMs);
+
+    [LoggerMessage(EventId = 126, EventName = "HeapGrowthSnapshotFailed", Level = LogLevel.Warning,
+        Message = "The GC heap grew {GrowthPercent}%, but the heap snapshot could not be taken; the next try follows the minimum interval")]
+    public static partial void HeapGrowthSnapshotFailed(ILogger logger, Exception exception, long growthPercent);
+
     // 140–159: the browser UI.
     [LoggerMessage(EventId = 140, EventName = "UiSignedIn", Level = LogLevel.Information, Message = "TraceProf UI sign-in as role {Role} proven by {Proof}")]
     public static partial void UiSignedIn(ILogger logger, string role, string proof);

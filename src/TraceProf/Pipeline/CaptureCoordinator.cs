@@ -163,8 +163,9 @@ internal sealed partial class CaptureCoordinator
     /// <param name="spanId">That request's span, or default.</param>
     /// <param name="options">The heap snapshot's bounds.</param>
     /// <param name="cancellationToken">Cancels the snapshot (the session is stopped and released).</param>
+    /// <param name="trigger">What asked for it: <c>request</c>, or a trigger such as <c>heap-growth:50%</c>.</param>
     /// <returns>The stored snapshot (or not, when the store kept failing), its profile and pprof, and the snapshot's figures.</returns>
-    public async Task<(CaptureOutcome Outcome, HeapSnapshotStats Stats)> CaptureHeapAsync(ActivityTraceId traceId, ActivitySpanId spanId, HeapSnapshotOptions options, CancellationToken cancellationToken)
+    public async Task<(CaptureOutcome Outcome, HeapSnapshotStats Stats)> CaptureHeapAsync(ActivityTraceId traceId, ActivitySpanId spanId, HeapSnapshotOptions options, CancellationToken cancellationToken, string trigger = "request")
     {
         var snapshot = await new HeapSnapshotCapture(options, _time).CaptureAsync(cancellationToken).ConfigureAwait(false);
         var info = new SnapshotInfo
@@ -173,7 +174,7 @@ internal sealed partial class CaptureCoordinator
             TraceId = traceId.ToHexString(),
             SpanId = spanId == default ? null : spanId.ToHexString(),
             Kind = CaptureKinds.Name(CaptureKind.Heap),
-            Trigger = "request",
+            Trigger = trigger,
             Status = snapshot.Stats.Complete ? "complete" : "incomplete",
             ServiceName = _options.ServiceName,
             ServiceInstanceId = _options.ServiceInstanceId,
