@@ -69,7 +69,10 @@ public static class PprofEncoder
 
             // Ids start at 1: 0 means "none" in profile.proto.
             var id = (ulong)i + 1;
-            proto.Function.Add(new Proto.Function { Id = id, Name = strings[frame.FunctionName], SystemName = strings[frame.FunctionName], Filename = strings[frame.ModuleName] });
+            // pprof rewrites a name that equals its system name as if it were C++ (dropping <…> and (…)), which is
+            // what made C# async names unreadable; a display name distinct from the system name is shown as it is.
+            var systemName = frame.SystemName.Length > 0 ? frame.SystemName : frame.FunctionName;
+            proto.Function.Add(new Proto.Function { Id = id, Name = strings[frame.FunctionName], SystemName = strings[systemName], Filename = strings[frame.ModuleName] });
             proto.Location.Add(new Proto.Location { Id = id, MappingId = mappingId, Line = { new Proto.Line { FunctionId = id } } });
         }
 

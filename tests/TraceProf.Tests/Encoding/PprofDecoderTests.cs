@@ -122,6 +122,19 @@ public sealed class PprofDecoderTests
     }
 
     [Fact]
+    public void Pprof_RoundTripKeepsTheSystemNameApartFromTheDisplayName()
+    {
+        var builder = new ProfileBuilder([new SampleType("samples", "count")]);
+        var frame = new ProfileFrame("Shop.PricingEngine.QuoteAsync", "Shop") { SystemName = "Shop.PricingEngine+<QuoteAsync>d__4.MoveNext()" };
+        builder.Add([frame], [1], []);
+
+        var proto = PprofEncoder.ToProto(builder.Build());
+        Assert.Equal("Shop.PricingEngine.QuoteAsync", proto.StringTable[(int)proto.Function[0].Name]);
+        Assert.Equal("Shop.PricingEngine+<QuoteAsync>d__4.MoveNext()", proto.StringTable[(int)proto.Function[0].SystemName]);
+        Assert.Equal(frame, PprofDecoder.Decode(proto.ToByteArray()).Frames.Single());
+    }
+
+    [Fact]
     public void Pprof_DecodesPlainProtobuf()
     {
         var plain = PprofEncoder.ToProto(_profile).ToByteArray();

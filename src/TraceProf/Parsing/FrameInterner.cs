@@ -1,0 +1,57 @@
+using TraceProf.Profiles;
+
+namespace TraceProf.Parsing;
+
+/// <summary>
+/// Names frames (<see cref="FrameNames"/>), interns them in a builder and lays out stacks by
+/// <see cref="FrameRules"/>: the one place both parsers (streaming and TraceLog) and the recorder's cut make frames.
+/// </summary>
+internal sealed class FrameInterner(ProfileBuilder builder)
+{
+    private readonly List<int> _stack = new(64);
+
+    /// <summary>Gets the stack laid out since <see cref="Clear"/>, leaf first.</summary>
+    public List<int> Stack => _stack;
+
+    /// <summary>Names and interns one resolved method (or placeholder) once; callers cache the result per address.</summary>
+    /// <param name="systemName">The runtime's name, with its parameter list.</param>
+    /// <param name="module">The module's name.</param>
+    /// <returns>How the frame enters stacks.</returns>
+    public Frame Intern(string systemName, string module)
+    {
+        var display = FrameNames.Display(systemName);
+        var folded = FrameRules.IsSafePointHelper(systemName);
+        var id = folded ? -1 : builder.InternFrame(new ProfileFrame(display, module) { SystemName = systemName });
+        return new Frame(id, display, FrameRules.IsEventRaiser(systemName), FrameNames.IsStateMachineMoveNext(systemName));
+    }
+
+    /// <summary>Starts a new stack.</summary>
+    public void Clear()
+    {
+        _stack.Clear();
+    }
+
+    /// <summary>Adds the next frame toward the root, unless a rule folds it.</summary>
+    /// <param name="frame">The frame from <see cref="Intern"/>.</param>
+    public void Push(Frame frame)
+    {
+        if (frame.Id < 0)
+        {
+            return;
+        }
+
+        if (_stack.Count == 0 && frame.EventRaiser)
+        {
+            return;
+        }
+
+        _stack.Add(frame.Id);
+    }
+
+    /// <summary>A frame as stacks use it.</summary>
+    /// <param name="Id">Its id in the builder; -1 when it is folded.</param>
+    /// <param name="Display">Its display name.</param>
+    /// <param name="EventRaiser">Whether it raises runtime events (never a leaf).</param>
+    /// <param name="StateMachine">Whether it is a state machine's <c>MoveNext</c>.</param>
+    internal readonly record struct Frame(int Id, string Display, bool EventRaiser, bool StateMachine);
+}
