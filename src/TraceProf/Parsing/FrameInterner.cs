@@ -6,9 +6,10 @@ namespace TraceProf.Parsing;
 /// Names frames (<see cref="FrameNames"/>), interns them in a builder and lays out stacks by
 /// <see cref="FrameRules"/>: the one place both parsers (streaming and TraceLog) and the recorder's cut make frames.
 /// </summary>
-internal sealed class FrameInterner(ProfileBuilder builder)
+internal sealed class FrameInterner(ProfileBuilder builder, bool raw)
 {
     private readonly List<int> _stack = new(64);
+    private Frame _last;
 
     /// <summary>Gets the stack laid out since <see cref="Clear"/>, leaf first.</summary>
     public List<int> Stack => _stack;
@@ -20,7 +21,7 @@ internal sealed class FrameInterner(ProfileBuilder builder)
     public Frame Intern(string systemName, string module)
     {
         var display = FrameNames.Display(systemName);
-        var folded = FrameRules.IsSafePointHelper(systemName);
+        var folded = !raw && (FrameRules.IsSafePointHelper(systemName) || FrameRules.IsAsyncPlumbing(display));
         var id = folded ? -1 : builder.InternFrame(new ProfileFrame(display, module) { SystemName = systemName });
         return new Frame(id, display, FrameRules.IsEventRaiser(systemName), FrameNames.IsStateMachineMoveNext(systemName));
     }
@@ -29,6 +30,7 @@ internal sealed class FrameInterner(ProfileBuilder builder)
     public void Clear()
     {
         _stack.Clear();
+        _last = default;
     }
 
     /// <summary>Adds the next frame toward the root, unless a rule folds it.</summary>
@@ -40,12 +42,23 @@ internal sealed class FrameInterner(ProfileBuilder builder)
             return;
         }
 
-        if (_stack.Count == 0 && frame.EventRaiser)
+        if (!raw)
         {
-            return;
+            if (_stack.Count == 0 && frame.EventRaiser)
+            {
+                return;
+            }
+
+            // The kick-off method (QuoteAsync) only starts its state machine (<QuoteAsync>d__6.MoveNext), which is
+            // already named QuoteAsync: one frame, not two.
+            if (_last.StateMachine && !frame.StateMachine && string.Equals(_last.Display, frame.Display, StringComparison.Ordinal))
+            {
+                return;
+            }
         }
 
         _stack.Add(frame.Id);
+        _last = frame;
     }
 
     /// <summary>A frame as stacks use it.</summary>

@@ -13,13 +13,15 @@ internal sealed class TraceLogReader : IDisposable
 {
     private readonly string _etlxPath;
     private readonly Dictionary<CodeAddressIndex, FrameInterner.Frame> _frames = [];
+    private readonly bool _rawFrames;
     private FrameInterner _interner = null!;
     private ProfileBuilder? _builder;
 
-    private TraceLogReader(string etlxPath, TraceLog log)
+    private TraceLogReader(string etlxPath, TraceLog log, bool rawFrames)
     {
         _etlxPath = etlxPath;
         Log = log;
+        _rawFrames = rawFrames;
     }
 
     public TraceLog Log { get; }
@@ -29,8 +31,9 @@ internal sealed class TraceLogReader : IDisposable
     /// <summary>Converts the capture and opens it.</summary>
     /// <param name="nettracePath">The capture.</param>
     /// <param name="tempDirectory">Where the <c>.etlx</c> goes.</param>
+    /// <param name="rawFrames">Keep every frame (<see cref="ParseOptions.RawFrames"/>).</param>
     /// <returns>The reader.</returns>
-    public static TraceLogReader Open(string nettracePath, string tempDirectory)
+    public static TraceLogReader Open(string nettracePath, string tempDirectory, bool rawFrames = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(nettracePath);
         Directory.CreateDirectory(tempDirectory);
@@ -39,7 +42,7 @@ internal sealed class TraceLogReader : IDisposable
         {
             // TraceLog.OpenOrConvert expects ETW input; an EventPipe file has to go through this converter.
             TraceLog.CreateFromEventPipeDataFile(nettracePath, etlxPath, new TraceLogOptions { ContinueOnError = true });
-            return new TraceLogReader(etlxPath, new TraceLog(etlxPath));
+            return new TraceLogReader(etlxPath, new TraceLog(etlxPath), rawFrames);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
@@ -61,7 +64,7 @@ internal sealed class TraceLogReader : IDisposable
         if (!ReferenceEquals(builder, _builder))
         {
             _builder = builder;
-            _interner = new FrameInterner(builder);
+            _interner = new FrameInterner(builder, _rawFrames);
             _frames.Clear();
         }
 

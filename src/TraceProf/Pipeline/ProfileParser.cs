@@ -64,7 +64,7 @@ public static class ProfileParser
             }
         }
 
-        using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory);
+        using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory, options.RawFrames);
         cancellationToken.ThrowIfCancellationRequested();
         return definition.Parse(reader, options, labels, cancellationToken);
     }

@@ -11,7 +11,8 @@ namespace TraceProf.Tests.Parsing;
 
 /// <summary>
 /// A real capture of <see cref="PricingEngine"/>: its async, iterator, lambda, local-function and generic methods
-/// carry their C# names in every output, through both parsers and through the real <c>go tool pprof</c>.
+/// carry their C# names in every output, through both parsers and through the real <c>go tool pprof</c>; the
+/// runtime's async plumbing between them is folded unless raw frames are asked for.
 /// </summary>
 [Collection("EventPipe")]
 [Trait("Category", "EventPipe")]
@@ -94,10 +95,53 @@ public sealed class FrameNamesCaptureTests(NamingCapture capture, ITestOutputHel
         }
     }
 
-    private Profile Parse(ProfileParser.CpuParser parser) => ProfileParser.Parse(
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Default_AwaitedMethodSitsRightUnderItsCaller_NoPlumbingBetween(bool traceLog)
+    {
+        var profile = Parse(traceLog ? ProfileParser.CpuParser.TraceLog : ProfileParser.CpuParser.Streaming);
+        var stacks = profile.Samples.Select(s => s.Stack.Select(id => profile.Frames[id].FunctionName).ToList()).ToList();
+
+        // Leaf first: QuoteAsync (state machine and kick-off method, one frame) called by CheckoutAsync.
+        Assert.Contains(stacks, s => Adjacent(s, Engine + ".QuoteAsync", Engine + ".CheckoutAsync"));
+        Assert.DoesNotContain(stacks, s => Adjacent(s, Engine + ".QuoteAsync", Engine + ".QuoteAsync"));
+        Assert.DoesNotContain(profile.Frames, f => FrameRules.IsAsyncPlumbing(f.FunctionName));
+        Assert.DoesNotContain(profile.Frames, f => f.FunctionName.Contains("ExecutionContext.Run", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RawFrames_KeepsThePlumbing(bool traceLog)
+    {
+        var profile = Parse(traceLog ? ProfileParser.CpuParser.TraceLog : ProfileParser.CpuParser.Streaming, raw: true);
+        var names = profile.Frames.Select(f => f.FunctionName).ToHashSet(StringComparer.Ordinal);
+
+        Assert.Contains("System.Runtime.CompilerServices.AsyncMethodBuilderCore.Start", names);
+        Assert.Contains("System.Threading.ExecutionContext.RunInternal", names);
+        Assert.Contains("System.Threading.ThreadPoolWorkQueue.Dispatch", names);
+        var stacks = profile.Samples.Select(s => s.Stack.Select(id => profile.Frames[id].FunctionName).ToList()).ToList();
+        Assert.Contains(stacks, s => Adjacent(s, Engine + ".QuoteAsync", "System.Runtime.CompilerServices.AsyncMethodBuilderCore.Start"));
+    }
+
+    private static bool Adjacent(List<string> stack, string callee, string caller)
+    {
+        for (var i = 0; i + 1 < stack.Count; i++)
+        {
+            if (stack[i] == callee && stack[i + 1] == caller)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private Profile Parse(ProfileParser.CpuParser parser, bool raw = false) => ProfileParser.Parse(
         CaptureKind.Cpu,
         capture.NettracePath,
-        new ParseOptions { TempDirectory = capture.Folder.Path },
+        new ParseOptions { TempDirectory = capture.Folder.Path, RawFrames = raw },
         parser,
         CancellationToken.None);
 }

@@ -59,8 +59,9 @@ internal sealed class CpuSampleAggregator
     /// <param name="samplingInterval">The interval each sample stands for.</param>
     /// <param name="common">Labels added to every sample.</param>
     /// <param name="cancellationToken">Cancels the build.</param>
+    /// <param name="rawFrames">Keep every frame (<see cref="Parsing.ParseOptions.RawFrames"/>).</param>
     /// <returns>The profile.</returns>
-    public Profile Build(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, TimeSpan samplingInterval, IReadOnlyList<ProfileLabel> common, CancellationToken cancellationToken)
+    public Profile Build(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, TimeSpan samplingInterval, IReadOnlyList<ProfileLabel> common, CancellationToken cancellationToken, bool rawFrames = false)
     {
         var periodNs = (long)samplingInterval.TotalNanoseconds;
         var builder = new ProfileBuilder(WellKnownSampleTypes.CpuProfile, WellKnownSampleTypes.CpuProfileDefaultIndex)
@@ -71,7 +72,7 @@ internal sealed class CpuSampleAggregator
             Duration = duration,
         };
 
-        var resolver = new FrameResolver(methods, builder);
+        var resolver = new FrameResolver(methods, builder, rawFrames);
         var frameStacks = new int[]?[Stacks.Count];
         var threadIds = new Dictionary<int, ProfileLabel>();
         var labels = new List<ProfileLabel>();

@@ -9,10 +9,11 @@ namespace TraceProf.Parsing.Streaming;
 /// </summary>
 /// <param name="methods">The code ranges to resolve against.</param>
 /// <param name="builder">Where frames are interned.</param>
-internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder builder)
+/// <param name="rawFrames">Keep every frame (<see cref="ParseOptions.RawFrames"/>).</param>
+internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder builder, bool rawFrames = false)
 {
     private readonly Dictionary<ulong, FrameInterner.Frame> _frames = [];
-    private readonly FrameInterner _interner = new(builder);
+    private readonly FrameInterner _interner = new(builder, rawFrames);
 
     /// <summary>Gets the number of distinct addresses that matched no method.</summary>
     public long UnresolvedAddresses { get; private set; }
