@@ -127,6 +127,12 @@ public static class PprofDecoder
             builder.AddComment(S(comment));
         }
 
+        // Mapping 0 is the main binary in profile.proto; the encoder puts the program's module there.
+        if (proto.Mapping.Count > 0 && proto.Mapping[0].Filename != 0)
+        {
+            builder.MainModule = S(proto.Mapping[0].Filename);
+        }
+
         var functions = ById(proto.Function, f => f.Id, "function");
         var mappings = ById(proto.Mapping, m => m.Id, "mapping");
         var locations = new Dictionary<ulong, int[]>();

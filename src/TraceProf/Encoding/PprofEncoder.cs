@@ -55,8 +55,15 @@ public static class PprofEncoder
         }
 
         // One mapping per module that says "functions are already named", so pprof never tries to symbolize
-        // managed addresses (which mean nothing outside the process).
+        // managed addresses (which mean nothing outside the process). Mapping 0 is the main binary in
+        // profile.proto (go tool pprof's "File:"): the program's module, not whichever module came first.
         var mappings = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        if ((profile.MainModule ?? EntryModule) is { Length: > 0 } main)
+        {
+            mappings[main] = 1;
+            proto.Mapping.Add(new Proto.Mapping { Id = 1, Filename = strings[main], HasFunctions = true });
+        }
+
         for (var i = 0; i < profile.Frames.Count; i++)
         {
             var frame = profile.Frames[i];
@@ -95,6 +102,9 @@ public static class PprofEncoder
 
         return proto;
     }
+
+    /// <summary>Gets the entry assembly's name: the program whose own profiles this process encodes.</summary>
+    internal static string? EntryModule { get; } = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
 
     // int64 nanoseconds span ±292 years; a time beyond that is a bug upstream, not something to wrap silently.
     private static long ToNanoseconds(TimeSpan span) => checked(span.Ticks * TimeSpan.NanosecondsPerTick);

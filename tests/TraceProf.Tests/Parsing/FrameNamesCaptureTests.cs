@@ -93,6 +93,9 @@ public sealed class FrameNamesCaptureTests(NamingCapture capture, ITestOutputHel
         {
             Assert.Contains(name, names);
         }
+
+        // Mapping 0 is the program: the test host here, ShopDemo in the sample.
+        Assert.Contains($"File: {System.Reflection.Assembly.GetEntryAssembly()!.GetName().Name}\n", top, StringComparison.Ordinal);
     }
 
     [Theory]
