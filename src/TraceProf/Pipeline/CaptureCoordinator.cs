@@ -139,7 +139,7 @@ internal sealed partial class CaptureCoordinator
             var (stored, pprof) = await _writer.WriteAsync(info, profile, nettracePath, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
-                return new CaptureOutcome(info with { SampleCount = profile.Samples.Count }, profile, pprof) { Stored = false };
+                return new CaptureOutcome(info with { SampleCount = SnapshotWriter.SampleCountOf(profile) }, profile, pprof) { Stored = false };
             }
 
             LogCaptured(_logger, stored.Kind, stored.Id, traceId, stored.NettraceBytes, stored.ProfileBytes, (long)captureElapsed.TotalMilliseconds, (long)parseElapsed.TotalMilliseconds);
