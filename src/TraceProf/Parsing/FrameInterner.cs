@@ -9,6 +9,7 @@ namespace TraceProf.Parsing;
 internal sealed class FrameInterner(ProfileBuilder builder, bool raw)
 {
     private readonly List<int> _stack = new(64);
+    private readonly Dictionary<(string SystemName, string Module), Frame> _byName = [];
     private Frame _last;
 
     /// <summary>Gets the stack laid out since <see cref="Clear"/>, leaf first.</summary>
@@ -19,6 +20,18 @@ internal sealed class FrameInterner(ProfileBuilder builder, bool raw)
     /// <param name="module">The module's name.</param>
     /// <returns>How the frame enters stacks.</returns>
     public Frame Intern(string systemName, string module)
+    {
+        // A method is met at many return addresses; it is named once.
+        ref var known = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byName, (systemName, module), out var exists);
+        if (!exists)
+        {
+            known = Name(systemName, module);
+        }
+
+        return known;
+    }
+
+    private Frame Name(string systemName, string module)
     {
         var display = FrameNames.Display(systemName);
         var folded = !raw && (FrameRules.IsSafePointHelper(systemName) || FrameRules.IsAsyncPlumbing(display));
