@@ -29,7 +29,8 @@ public sealed class ParseOptions
     public bool RawFrames { get; init; }
 
     /// <summary>
-    /// Gets a lookup of thread names by OS thread id, used by the thread-stacks profile. Default value: none
+    /// Gets a lookup of thread names by OS thread id, used by the thread-stacks profile and to label TraceProf's own
+    /// threads (names starting <c>TraceProf</c>) <c>thread_role=traceprof</c> in every kind. Default value: none
     /// (names are unknown); live captures of this process pass the names read from <c>/proc/self/task</c>.
     /// </summary>
     public Func<int, string?>? ThreadName { get; init; }

@@ -118,7 +118,7 @@ internal sealed partial class CaptureCoordinator
                 TempDirectory = _options.TempDirectory,
                 ThreadName = ThreadNames.OfThisProcess,
             };
-            var attributor = new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", traceId)]);
+            var attributor = new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", traceId)], threadName: parseOptions.ThreadName);
             var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, attributor, ProfileParser.CpuParser.Streaming, cancellationToken), cancellationToken).ConfigureAwait(false);
 
             var parseElapsed = stopwatch.Elapsed - captureElapsed;

@@ -125,7 +125,8 @@ public sealed class FrameNamesCaptureTests(NamingCapture capture, ITestOutputHel
         Assert.Contains("System.Threading.ExecutionContext.RunInternal", names);
         Assert.Contains("System.Threading.ThreadPoolWorkQueue.Dispatch", names);
         var stacks = profile.Samples.Select(s => s.Stack.Select(id => profile.Frames[id].FunctionName).ToList()).ToList();
-        Assert.Contains(stacks, s => Adjacent(s, Engine + ".QuoteAsync", "System.Runtime.CompilerServices.AsyncMethodBuilderCore.Start"));
+        // Which builder frame sits right above the state machine depends on what the JIT inlined by then.
+        Assert.Contains(stacks, s => Enumerable.Range(0, s.Count - 1).Any(i => s[i] == Engine + ".QuoteAsync" && FrameRules.IsAsyncPlumbing(s[i + 1])));
     }
 
     private static bool Adjacent(List<string> stack, string callee, string caller)
