@@ -23,10 +23,15 @@ internal sealed class SampleAttributor
     private static readonly ProfileLabel InProcess = new(ScopeLabel, "process");
     private static readonly ProfileLabel[] ProcessOnly = [InProcess];
 
+    /// <summary>The label on events of TraceProf's own threads (names starting <c>TraceProf</c>).</summary>
+    private static readonly ProfileLabel OwnThread = new("thread_role", "traceprof");
+
     private readonly SpanTimeline? _timeline;
     private readonly ProfileLabel[] _common;
     private readonly string? _scopeTraceId;
+    private readonly Func<int, string?>? _threadName;
     private readonly Dictionary<int, ProfileLabel> _threadIds = [];
+    private readonly Dictionary<int, ProfileLabel[]> _threadLabels = [];
     private readonly Dictionary<ProfileLabel[], (ProfileLabel[] Labels, bool InTrace)> _scoped = new(ReferenceEqualityComparer.Instance);
     private readonly List<ProfileLabel> _buffer = [];
 
@@ -34,17 +39,20 @@ internal sealed class SampleAttributor
     /// <param name="timeline">The span timeline recorded while the events happened, or null (no span labels).</param>
     /// <param name="common">Labels added to every event.</param>
     /// <param name="scopeTraceId">The trace a cut is for (32 hex), or null for no scope label.</param>
-    public SampleAttributor(SpanTimeline? timeline, IReadOnlyList<ProfileLabel>? common = null, string? scopeTraceId = null)
+    /// <param name="threadName">Thread names by OS thread id, to tell TraceProf's own threads; null when unknown.</param>
+    public SampleAttributor(SpanTimeline? timeline, IReadOnlyList<ProfileLabel>? common = null, string? scopeTraceId = null, Func<int, string?>? threadName = null)
     {
         _timeline = timeline;
         _common = common is null ? [] : [.. common];
         _scopeTraceId = scopeTraceId;
+        _threadName = threadName;
     }
 
-    /// <summary>An attributor that only adds <c>thread_id</c> and <paramref name="common"/>.</summary>
+    /// <summary>An attributor that only adds the thread's labels and <paramref name="common"/>.</summary>
     /// <param name="common">Labels added to every event.</param>
+    /// <param name="threadName">Thread names by OS thread id, or null.</param>
     /// <returns>The attributor.</returns>
-    public static SampleAttributor WithoutSpans(IReadOnlyList<ProfileLabel>? common = null) => new(null, common);
+    public static SampleAttributor WithoutSpans(IReadOnlyList<ProfileLabel>? common = null, Func<int, string?>? threadName = null) => new(null, common, threadName: threadName);
 
     /// <summary>Gets the labels added to every event.</summary>
     public IReadOnlyList<ProfileLabel> Common => _common;
@@ -109,7 +117,27 @@ internal sealed class SampleAttributor
         return label;
     }
 
-    /// <summary>All labels of one event: <c>thread_id</c>, its span's, <paramref name="extra"/>, then the common ones.</summary>
+    /// <summary>
+    /// The labels of a thread (one array per thread): <c>thread_id</c>, and <c>thread_role=traceprof</c> when the
+    /// thread is TraceProf's own (its name starts with <c>TraceProf</c>, such as the flight recorder's reader), so
+    /// what the profiler itself costs can be told from the application (<c>-tagignore thread_role=traceprof</c>).
+    /// </summary>
+    /// <param name="threadId">The OS thread id.</param>
+    /// <returns>The labels.</returns>
+    public ProfileLabel[] ThreadLabels(int threadId)
+    {
+        if (!_threadLabels.TryGetValue(threadId, out var labels))
+        {
+            labels = _threadName?.Invoke(threadId) is { } name && name.StartsWith("TraceProf", StringComparison.Ordinal)
+                ? [ThreadLabel(threadId), OwnThread]
+                : [ThreadLabel(threadId)];
+            _threadLabels[threadId] = labels;
+        }
+
+        return labels;
+    }
+
+    /// <summary>All labels of one event: the thread's (<see cref="ThreadLabels"/>), its span's, <paramref name="extra"/>, then the common ones.</summary>
     /// <param name="threadId">The OS thread id.</param>
     /// <param name="timestamp">The event's timestamp (Stopwatch clock).</param>
     /// <param name="extra">The event's own labels.</param>
@@ -117,7 +145,7 @@ internal sealed class SampleAttributor
     public ProfileLabel[] For(int threadId, long timestamp, params ReadOnlySpan<ProfileLabel> extra)
     {
         _buffer.Clear();
-        _buffer.Add(ThreadLabel(threadId));
+        _buffer.AddRange(ThreadLabels(threadId));
         if (SpanLabelsAt(threadId, timestamp) is { } span)
         {
             _buffer.AddRange(span);

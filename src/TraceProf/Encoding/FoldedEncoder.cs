@@ -9,7 +9,8 @@ namespace TraceProf.Encoding;
 /// labels, largest first, for one sample type (default: the profile's default).
 /// </summary>
 /// <remarks>
-/// Zero sums are left out; equal values are ordered by the stack text (ordinal), so the output is deterministic.
+/// Zero sums are left out; stacks that read the same (frames that differ only in their system name) are one line;
+/// equal values are ordered by the stack text (ordinal), so the output is deterministic.
 /// In frame names <c>;</c> becomes <c>,</c> and line breaks become spaces; a sample without frames is written as
 /// <c>[no frames]</c>. The text is UTF-8 without a byte order mark, lines end with <c>\n</c>.
 /// </remarks>
@@ -28,8 +29,11 @@ public static class FoldedEncoder
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, profile.SampleTypes.Count);
 
         var names = profile.Frames.Select(f => Sanitize(f.FunctionName)).ToArray();
+        // Frames that differ only in their system name (overloads, generic instantiations) read the same, so their
+        // lines are one line.
         var lines = SumByStack(profile, index)
-            .Select(s => (Line: string.Join(';', s.Stack.Reverse().Select(id => names[id])), s.Value))
+            .GroupBy(s => string.Join(';', s.Stack.Reverse().Select(id => names[id])), StringComparer.Ordinal)
+            .Select(g => (Line: g.Key, Value: g.Sum(s => s.Value)))
             .OrderByDescending(l => l.Value)
             .ThenBy(l => l.Line, StringComparer.Ordinal);
         using var writer = new StreamWriter(destination, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };

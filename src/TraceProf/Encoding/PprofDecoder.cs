@@ -127,6 +127,12 @@ public static class PprofDecoder
             builder.AddComment(S(comment));
         }
 
+        // Mapping 0 is the main binary in profile.proto; the encoder puts the program's module there.
+        if (proto.Mapping.Count > 0 && proto.Mapping[0].Filename != 0)
+        {
+            builder.MainModule = S(proto.Mapping[0].Filename);
+        }
+
         var functions = ById(proto.Function, f => f.Id, "function");
         var mappings = ById(proto.Mapping, m => m.Id, "mapping");
         var locations = new Dictionary<ulong, int[]>();
@@ -136,7 +142,7 @@ public static class PprofDecoder
             var frameIds = location.Line.Count == 0
                 ? [builder.InternFrame(new ProfileFrame(string.Create(CultureInfo.InvariantCulture, $"0x{location.Address:x}"), mappings.TryGetValue(location.MappingId, out var m) ? S(m.Filename) : ""))]
                 : location.Line.Select(line => functions.TryGetValue(line.FunctionId, out var f)
-                    ? builder.InternFrame(new ProfileFrame(S(f.Name != 0 ? f.Name : f.SystemName), S(f.Filename)))
+                    ? builder.InternFrame(Frame(f, S))
                     : throw new InvalidDataException($"Not a pprof profile: location {location.Id} names unknown function {line.FunctionId}.")).ToArray();
             if (location.Id == 0)
             {
@@ -172,6 +178,14 @@ public static class PprofDecoder
         }
 
         return builder.Build();
+    }
+
+    // A function named only by its system name is shown by it; a system name equal to the name adds nothing.
+    private static ProfileFrame Frame(Proto.Function function, Func<long, string> s)
+    {
+        var systemName = s(function.SystemName);
+        var name = function.Name != 0 ? s(function.Name) : systemName;
+        return new ProfileFrame(name, s(function.Filename)) { SystemName = systemName == name ? "" : systemName };
     }
 
     // An empty string value is index 0, the same as "no string"; a label that is neither a string nor a number

@@ -55,8 +55,15 @@ public static class PprofEncoder
         }
 
         // One mapping per module that says "functions are already named", so pprof never tries to symbolize
-        // managed addresses (which mean nothing outside the process).
+        // managed addresses (which mean nothing outside the process). Mapping 0 is the main binary in
+        // profile.proto (go tool pprof's "File:"): the program's module, not whichever module came first.
         var mappings = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        if ((profile.MainModule ?? EntryModule) is { Length: > 0 } main)
+        {
+            mappings[main] = 1;
+            proto.Mapping.Add(new Proto.Mapping { Id = 1, Filename = strings[main], HasFunctions = true });
+        }
+
         for (var i = 0; i < profile.Frames.Count; i++)
         {
             var frame = profile.Frames[i];
@@ -69,7 +76,13 @@ public static class PprofEncoder
 
             // Ids start at 1: 0 means "none" in profile.proto.
             var id = (ulong)i + 1;
-            proto.Function.Add(new Proto.Function { Id = id, Name = strings[frame.FunctionName], SystemName = strings[frame.FunctionName], Filename = strings[frame.ModuleName] });
+            // pprof rewrites a name that equals its system name as if it were C++ (dropping <…> and (…)), which is
+            // what made C# async names unreadable; a display name distinct from the system name is shown as it is.
+            // A frame without a runtime signature (a type of the heap, allocation or exceptions profiles, a GC root) gets an
+            // empty system_name: go tool pprof simplifies a name that equals its system_name as C++ (dropping <...>),
+            // which would merge List<Order> with List<Customer>.
+            var systemName = frame.SystemName;
+            proto.Function.Add(new Proto.Function { Id = id, Name = strings[frame.FunctionName], SystemName = strings[systemName], Filename = strings[frame.ModuleName] });
             proto.Location.Add(new Proto.Location { Id = id, MappingId = mappingId, Line = { new Proto.Line { FunctionId = id } } });
         }
 
@@ -92,6 +105,9 @@ public static class PprofEncoder
 
         return proto;
     }
+
+    /// <summary>Gets the entry assembly's name: the program whose own profiles this process encodes.</summary>
+    internal static string? EntryModule { get; } = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
 
     // int64 nanoseconds span ±292 years; a time beyond that is a bug upstream, not something to wrap silently.
     private static long ToNanoseconds(TimeSpan span) => checked(span.Ticks * TimeSpan.NanosecondsPerTick);

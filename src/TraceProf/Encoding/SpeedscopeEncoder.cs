@@ -34,9 +34,27 @@ public static class SpeedscopeEncoder
         json.WriteString("exporter", "TraceProf");
         json.WriteNumber("activeProfileIndex", 0);
 
+        // One speedscope frame per name and module: frames that differ only in their system name (overloads,
+        // generic instantiations) are one box in the flame graph, as they are one row in go tool pprof.
+        var shared = new List<ProfileFrame>();
+        var sharedIndex = new Dictionary<(string, string), int>();
+        var frameIndex = new int[profile.Frames.Count];
+        for (var i = 0; i < frameIndex.Length; i++)
+        {
+            var frame = profile.Frames[i];
+            if (!sharedIndex.TryGetValue((frame.FunctionName, frame.ModuleName), out var index))
+            {
+                index = shared.Count;
+                shared.Add(frame);
+                sharedIndex[(frame.FunctionName, frame.ModuleName)] = index;
+            }
+
+            frameIndex[i] = index;
+        }
+
         json.WriteStartObject("shared");
         json.WriteStartArray("frames");
-        foreach (var frame in profile.Frames)
+        foreach (var frame in shared)
         {
             json.WriteStartObject();
             json.WriteString("name", frame.FunctionName);
@@ -65,14 +83,14 @@ public static class SpeedscopeEncoder
             foreach (var service in services)
             {
                 var label = new ProfileLabel(ServiceLabel, service);
-                WriteSampled(json, profile, index, $"{service} ({profile.SampleTypes[index]})", s => s.Labels.Contains(label));
+                WriteSampled(json, profile, frameIndex, index, $"{service} ({profile.SampleTypes[index]})", s => s.Labels.Contains(label));
             }
         }
         else
         {
             foreach (var index in SampleTypeOrder(profile))
             {
-                WriteSampled(json, profile, index, $"{name} ({profile.SampleTypes[index]})", keep: null);
+                WriteSampled(json, profile, frameIndex, index, $"{name} ({profile.SampleTypes[index]})", keep: null);
             }
         }
 
@@ -83,7 +101,7 @@ public static class SpeedscopeEncoder
     private static IEnumerable<int> SampleTypeOrder(Profile profile) =>
         new[] { profile.DefaultSampleTypeIndex }.Concat(Enumerable.Range(0, profile.SampleTypes.Count).Where(i => i != profile.DefaultSampleTypeIndex));
 
-    private static void WriteSampled(Utf8JsonWriter json, Profile profile, int valueIndex, string name, Func<ProfileSample, bool>? keep)
+    private static void WriteSampled(Utf8JsonWriter json, Profile profile, int[] frameIndex, int valueIndex, string name, Func<ProfileSample, bool>? keep)
     {
         var stacks = FoldedEncoder.SumByStack(profile, valueIndex, keep);
         long total = 0;
@@ -113,7 +131,7 @@ public static class SpeedscopeEncoder
             json.WriteStartArray();
             for (var i = stack.Length - 1; i >= 0; i--)
             {
-                json.WriteNumberValue(stack[i]);
+                json.WriteNumberValue(frameIndex[stack[i]]);
             }
 
             json.WriteEndArray();

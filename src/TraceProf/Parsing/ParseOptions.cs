@@ -21,7 +21,16 @@ public sealed class ParseOptions
     public TimeSpan SamplingInterval { get; init; } = SamplingIntervalOfThisProcess();
 
     /// <summary>
-    /// Gets a lookup of thread names by OS thread id, used by the thread-stacks profile. Default value: none
+    /// Gets a value indicating whether every frame of a stack is kept. By default the runtime's async and
+    /// thread-pool plumbing between a caller and the method it awaits is folded away, as is the GC safe-point
+    /// helper and a kick-off method directly above its own state machine (the rule: <c>docs/frames.md</c>); the web
+    /// layer's <c>?raw=1</c> sets this. Frames keep their display names either way. Default value: false.
+    /// </summary>
+    public bool RawFrames { get; init; }
+
+    /// <summary>
+    /// Gets a lookup of thread names by OS thread id, used by the thread-stacks profile and to label TraceProf's own
+    /// threads (names starting <c>TraceProf</c>) <c>thread_role=traceprof</c> in every kind. Default value: none
     /// (names are unknown); live captures of this process pass the names read from <c>/proc/self/task</c>.
     /// </summary>
     public Func<int, string?>? ThreadName { get; init; }

@@ -12,20 +12,28 @@ namespace TraceProf.Parsing;
 internal sealed class TraceLogReader : IDisposable
 {
     private readonly string _etlxPath;
-    private readonly Dictionary<CodeAddressIndex, int> _frameIds = [];
-    private readonly HashSet<int> _eventEmitters = [];
+    private readonly Dictionary<CodeAddressIndex, FrameInterner.Frame> _frames = [];
+    private readonly bool _rawFrames;
+    private FrameInterner _interner = null!;
+    private ProfileBuilder? _builder;
 
-    private TraceLogReader(string etlxPath, TraceLog log)
+    private TraceLogReader(string etlxPath, TraceLog log, bool rawFrames)
     {
         _etlxPath = etlxPath;
         Log = log;
+        _rawFrames = rawFrames;
     }
 
     public TraceLog Log { get; }
 
     public long UnresolvedAddresses { get; private set; }
 
-    public static TraceLogReader Open(string nettracePath, string tempDirectory)
+    /// <summary>Converts the capture and opens it.</summary>
+    /// <param name="nettracePath">The capture.</param>
+    /// <param name="tempDirectory">Where the <c>.etlx</c> goes.</param>
+    /// <param name="rawFrames">Keep every frame (<see cref="ParseOptions.RawFrames"/>).</param>
+    /// <returns>The reader.</returns>
+    public static TraceLogReader Open(string nettracePath, string tempDirectory, bool rawFrames = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(nettracePath);
         Directory.CreateDirectory(tempDirectory);
@@ -34,7 +42,7 @@ internal sealed class TraceLogReader : IDisposable
         {
             // TraceLog.OpenOrConvert expects ETW input; an EventPipe file has to go through this converter.
             TraceLog.CreateFromEventPipeDataFile(nettracePath, etlxPath, new TraceLogOptions { ContinueOnError = true });
-            return new TraceLogReader(etlxPath, new TraceLog(etlxPath));
+            return new TraceLogReader(etlxPath, new TraceLog(etlxPath), rawFrames);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
@@ -49,14 +57,22 @@ internal sealed class TraceLogReader : IDisposable
         Duration = Log.SessionDuration,
     };
 
-    /// <summary>Fills <paramref name="stack"/> with the event's frames, leaf first.</summary>
+    /// <summary>Fills <paramref name="stack"/> with the event's frames, leaf first, named and folded by <see cref="FrameInterner"/>.</summary>
     public void ResolveStack(TraceEvent data, ProfileBuilder builder, List<int> stack)
     {
-        stack.Clear();
+        // The frame cache holds one builder's ids; a reader that moves on to another builder starts afresh.
+        if (!ReferenceEquals(builder, _builder))
+        {
+            _builder = builder;
+            _interner = new FrameInterner(builder, _rawFrames);
+            _frames.Clear();
+        }
+
+        _interner.Clear();
         for (var callStack = data.CallStack(); callStack is not null; callStack = callStack.Caller)
         {
             var address = callStack.CodeAddress;
-            if (!_frameIds.TryGetValue(address.CodeAddressIndex, out var frameId))
+            if (!_frames.TryGetValue(address.CodeAddressIndex, out var frame))
             {
                 var name = address.FullMethodName;
                 var module = address.ModuleName;
@@ -66,19 +82,15 @@ internal sealed class TraceLogReader : IDisposable
                     UnresolvedAddresses++;
                 }
 
-                frameId = FrameRules.IsSafePointHelper(name) ? -1 : builder.InternFrame(new ProfileFrame(name, module ?? ""));
-                _frameIds[address.CodeAddressIndex] = frameId;
-                if (FrameRules.IsEventRaiser(name))
-                {
-                    _eventEmitters.Add(frameId);
-                }
+                frame = _interner.Intern(name, module ?? "");
+                _frames[address.CodeAddressIndex] = frame;
             }
 
-            if (frameId >= 0 && !(stack.Count == 0 && _eventEmitters.Contains(frameId)))
-            {
-                stack.Add(frameId);
-            }
+            _interner.Push(frame);
         }
+
+        stack.Clear();
+        stack.AddRange(_interner.Stack);
     }
 
     public void AddUnresolvedComment(ProfileBuilder builder) =>

@@ -120,7 +120,7 @@ internal sealed partial class CaptureCoordinator
                 ThreadName = ThreadNames.OfThisProcess,
                 ExceptionMessages = _options.ExceptionMessages,
             };
-            var attributor = new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", traceId)]);
+            var attributor = new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", traceId)], threadName: parseOptions.ThreadName);
             var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, attributor, ProfileParser.CpuParser.Streaming, cancellationToken), cancellationToken).ConfigureAwait(false);
 
             var parseElapsed = stopwatch.Elapsed - captureElapsed;
@@ -141,7 +141,7 @@ internal sealed partial class CaptureCoordinator
             var (stored, pprof) = await _writer.WriteAsync(info, profile, nettracePath, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
-                return new CaptureOutcome(info with { SampleCount = profile.Samples.Count }, profile, pprof) { Stored = false };
+                return new CaptureOutcome(info with { SampleCount = SnapshotWriter.SampleCountOf(profile) }, profile, pprof) { Stored = false };
             }
 
             LogCaptured(_logger, stored.Kind, stored.Id, traceId, stored.NettraceBytes, stored.ProfileBytes, (long)captureElapsed.TotalMilliseconds, (long)parseElapsed.TotalMilliseconds);

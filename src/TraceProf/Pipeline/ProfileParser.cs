@@ -21,7 +21,7 @@ public static class ProfileParser
     public static Profile Parse(CaptureKind kind, string nettracePath, ParseOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Parse(kind, nettracePath, options, SampleAttributor.WithoutSpans(options.ExtraLabels), CpuParser.Streaming, cancellationToken);
+        return Parse(kind, nettracePath, options, SampleAttributor.WithoutSpans(options.ExtraLabels, options.ThreadName), CpuParser.Streaming, cancellationToken);
     }
 
     /// <summary>Which parser reads CPU captures.</summary>
@@ -39,7 +39,7 @@ public static class ProfileParser
 
     /// <summary>Parses a capture with a chosen CPU parser and no span labels (benchmarks compare the two).</summary>
     internal static Profile Parse(CaptureKind kind, string nettracePath, ParseOptions options, CpuParser cpuParser, CancellationToken cancellationToken) =>
-        Parse(kind, nettracePath, options, SampleAttributor.WithoutSpans(options.ExtraLabels), cpuParser, cancellationToken);
+        Parse(kind, nettracePath, options, SampleAttributor.WithoutSpans(options.ExtraLabels, options.ThreadName), cpuParser, cancellationToken);
 
     /// <summary>Parses a capture, attributing every event with <paramref name="labels"/>.</summary>
     internal static Profile Parse(CaptureKind kind, string nettracePath, ParseOptions options, SampleAttributor labels, CpuParser cpuParser, CancellationToken cancellationToken)
@@ -64,7 +64,7 @@ public static class ProfileParser
             }
         }
 
-        using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory);
+        using var reader = TraceLogReader.Open(nettracePath, options.TempDirectory, options.RawFrames);
         cancellationToken.ThrowIfCancellationRequested();
         return definition.Parse(reader, options, labels, cancellationToken);
     }

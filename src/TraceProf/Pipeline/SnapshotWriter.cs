@@ -63,7 +63,7 @@ internal sealed partial class SnapshotWriter
             (SnapshotArtifact, string)[] files = nettracePath is null
                 ? [(SnapshotArtifact.Pprof, pprofPath)]
                 : [(SnapshotArtifact.Pprof, pprofPath), (SnapshotArtifact.Nettrace, nettracePath)];
-            var stored = await StoreWithRetriesAsync(info with { SampleCount = profile.Samples.Count }, files, cancellationToken).ConfigureAwait(false);
+            var stored = await StoreWithRetriesAsync(info with { SampleCount = SampleCountOf(profile) }, files, cancellationToken).ConfigureAwait(false);
             return (stored, pprof);
         }
         finally
@@ -71,6 +71,18 @@ internal sealed partial class SnapshotWriter
             TryDelete(pprofPath);
         }
     }
+
+    /// <summary>
+    /// What a snapshot's <see cref="SnapshotInfo.SampleCount"/> says: the total of the profile's first value column
+    /// when its unit is <c>count</c> (CPU: sampler events, <c>samples/count</c>; contention: waits,
+    /// <c>contentions/count</c>; allocations: estimated objects, <c>alloc_objects/count</c>; threads: threads), else
+    /// the number of distinct stacks-with-labels. Never the number of pprof rows for a counted kind: one row sums
+    /// every event with the same stack and labels.
+    /// </summary>
+    /// <param name="profile">The profile.</param>
+    /// <returns>The count.</returns>
+    internal static long SampleCountOf(Profile profile) =>
+        profile.SampleTypes[0].Unit == "count" ? profile.Total(0) : profile.Samples.Count;
 
     /// <summary>The pprof encoding of a profile.</summary>
     /// <param name="profile">The profile.</param>

@@ -55,6 +55,12 @@ public sealed class Profile
     /// <summary>Free-text notes about how the profile was made (pprof <c>comment</c>).</summary>
     public IReadOnlyList<string> Comments { get; }
 
+    /// <summary>
+    /// Gets the module that is "the program" (pprof's mapping 0, the <c>File:</c> of <c>go tool pprof</c>): the one
+    /// read from a decoded profile; null for a profile of this process, whose encoders take the entry assembly.
+    /// </summary>
+    internal string? MainModule { get; init; }
+
     /// <summary>Sums one value column over all samples.</summary>
     /// <param name="sampleTypeIndex">Index into <see cref="SampleTypes"/>.</param>
     /// <returns>The total.</returns>

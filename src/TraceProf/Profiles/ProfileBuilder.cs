@@ -47,6 +47,9 @@ public sealed class ProfileBuilder
     /// <summary>Gets or sets how long the capture ran.</summary>
     public TimeSpan Duration { get; set; }
 
+    /// <summary>Gets or sets the module that is the program (<see cref="Profile.MainModule"/>); null for this process's.</summary>
+    internal string? MainModule { get; set; }
+
     /// <summary>Gets the number of distinct samples so far.</summary>
     public int SampleCount => _samples.Count;
 
@@ -138,7 +141,10 @@ public sealed class ProfileBuilder
         Duration,
         _frames.ToArray(),
         _samples.ToArray(),
-        _comments.ToArray());
+        _comments.ToArray())
+    {
+        MainModule = MainModule,
+    };
 
     private readonly struct SampleKey(int[] stack, ProfileLabel[] labels) : IEquatable<SampleKey>
     {

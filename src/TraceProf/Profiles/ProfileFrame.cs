@@ -1,6 +1,17 @@
 namespace TraceProf.Profiles;
 
 /// <summary>One resolved stack frame: a managed method (or a placeholder for an unresolved address).</summary>
-/// <param name="FunctionName">The method as <c>Namespace.Type.Method</c>, possibly with a parameter list.</param>
+/// <param name="FunctionName">
+/// The method as a person recognizes it, <c>Namespace.Type.Method</c> without a parameter list (an async method's
+/// state machine is named after the method, a lambda after its enclosing method); pprof's <c>Function.name</c>.
+/// </param>
 /// <param name="ModuleName">The module (assembly) that holds it; empty when unknown.</param>
-public sealed record ProfileFrame(string FunctionName, string ModuleName);
+public sealed record ProfileFrame(string FunctionName, string ModuleName)
+{
+    /// <summary>
+    /// Gets the runtime's full name of the method, with its instantiation and parameter list
+    /// (<c>Ns.Type+&lt;QuoteAsync&gt;d__6.MoveNext()</c>); pprof's <c>Function.system_name</c>. Empty when it is the
+    /// same as <see cref="FunctionName"/>. Default value: empty.
+    /// </summary>
+    public string SystemName { get; init; } = "";
+}

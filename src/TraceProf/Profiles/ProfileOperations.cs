@@ -46,6 +46,7 @@ public static class ProfileOperations
             Period = first.Period,
             StartTime = start,
             Duration = end - start,
+            MainModule = first.MainModule,
         };
         foreach (var comment in comments)
         {

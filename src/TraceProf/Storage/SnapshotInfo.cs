@@ -36,7 +36,13 @@ public sealed record SnapshotInfo
     /// <summary>How long the capture ran.</summary>
     public required TimeSpan Duration { get; init; }
 
-    /// <summary>Number of distinct samples in the profile.</summary>
+    /// <summary>
+    /// Gets the number of events the profile counts, not its rows: the total of the profile's first value column
+    /// when that column's unit is <c>count</c> — CPU: sampler events (<c>samples/count</c>, every thread on every
+    /// tick); contention: lock waits (<c>contentions/count</c>); allocations: estimated objects allocated
+    /// (<c>alloc_objects/count</c>, the sampled events scaled up); thread stacks: threads. A profile whose first
+    /// column is not a count gives its number of distinct (stack, labels) rows. Set by the writer from the profile.
+    /// </summary>
     public long SampleCount { get; init; }
 
     /// <summary>Size of the stored pprof in bytes (0 when absent). Filled in by the store.</summary>

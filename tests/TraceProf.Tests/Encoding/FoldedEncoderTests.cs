@@ -120,4 +120,15 @@ public sealed class FoldedEncoderTests
         Assert.True(stream.CanWrite);
         Assert.True(stream.Length > 0);
     }
+
+    [Fact]
+    public void Folded_FramesDifferingOnlyInSystemName_AreOneLine()
+    {
+        var builder = new ProfileBuilder([WellKnownSampleTypes.Samples]);
+        var caller = new ProfileFrame("Shop.Orders.Place", "Shop");
+        builder.Add([new ProfileFrame("System.Threading.Tasks.Task.Wait", "System.Private.CoreLib") { SystemName = "System.Threading.Tasks.Task.Wait()" }, caller], [3], []);
+        builder.Add([new ProfileFrame("System.Threading.Tasks.Task.Wait", "System.Private.CoreLib") { SystemName = "System.Threading.Tasks.Task.Wait(int32,value class System.Threading.CancellationToken)" }, caller], [4], []);
+
+        Assert.Equal("Shop.Orders.Place;System.Threading.Tasks.Task.Wait 7\n", Encode(builder.Build()));
+    }
 }

@@ -113,12 +113,27 @@ public sealed class PprofDecoderTests
     public void Pprof_DecodesAFunctionNamedOnlyBySystemName()
     {
         var proto = PprofEncoder.ToProto(_profile);
+        // Another tool's profile may name a function only by its system name.
         foreach (var function in proto.Function)
         {
+            function.SystemName = function.Name;
             function.Name = 0;
         }
 
         Assert.Equal(_profile.Frames, PprofDecoder.Decode(proto.ToByteArray()).Frames);
+    }
+
+    [Fact]
+    public void Pprof_RoundTripKeepsTheSystemNameApartFromTheDisplayName()
+    {
+        var builder = new ProfileBuilder([new SampleType("samples", "count")]);
+        var frame = new ProfileFrame("Shop.PricingEngine.QuoteAsync", "Shop") { SystemName = "Shop.PricingEngine+<QuoteAsync>d__4.MoveNext()" };
+        builder.Add([frame], [1], []);
+
+        var proto = PprofEncoder.ToProto(builder.Build());
+        Assert.Equal("Shop.PricingEngine.QuoteAsync", proto.StringTable[(int)proto.Function[0].Name]);
+        Assert.Equal("Shop.PricingEngine+<QuoteAsync>d__4.MoveNext()", proto.StringTable[(int)proto.Function[0].SystemName]);
+        Assert.Equal(frame, PprofDecoder.Decode(proto.ToByteArray()).Frames.Single());
     }
 
     [Fact]

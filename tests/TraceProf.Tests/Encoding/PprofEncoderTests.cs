@@ -30,6 +30,31 @@ public sealed class PprofEncoderTests
     }
 
     [Fact]
+    public void Pprof_MappingZeroIsTheProgram_NotTheFirstModuleSeen()
+    {
+        var builder = new ProfileBuilder([WellKnownSampleTypes.Samples]) { MainModule = "ShopDemo" };
+        builder.Add([new ProfileFrame("System.Threading.Tasks.Task.Wait", "System.Private.CoreLib"), new ProfileFrame("ShopDemo.PricingEngine.QuoteAsync", "ShopDemo")], [1], []);
+
+        var proto = PprofEncoder.ToProto(builder.Build());
+
+        Assert.Equal("ShopDemo", proto.StringTable[(int)proto.Mapping[0].Filename]);
+        Assert.Equal(["ShopDemo", "System.Private.CoreLib"], proto.Mapping.Select(m => proto.StringTable[(int)m.Filename]));
+        Assert.Equal("ShopDemo", PprofDecoder.Decode(PprofEncoder.Encode(builder.Build())).MainModule);
+    }
+
+    [Fact]
+    public void Pprof_MappingZeroOfThisProcessesProfile_IsTheEntryAssembly()
+    {
+        var builder = new ProfileBuilder([WellKnownSampleTypes.Samples]);
+        builder.Add([new ProfileFrame("System.Threading.Tasks.Task.Wait", "System.Private.CoreLib")], [1], []);
+
+        var proto = PprofEncoder.ToProto(builder.Build());
+
+        Assert.NotNull(PprofEncoder.EntryModule);
+        Assert.Equal(System.Reflection.Assembly.GetEntryAssembly()!.GetName().Name, proto.StringTable[(int)proto.Mapping[0].Filename]);
+    }
+
+    [Fact]
     public void Pprof_StringTableStartsEmpty()
     {
         Assert.NotEmpty(_proto.StringTable);

@@ -139,4 +139,20 @@ public sealed class SpeedscopeEncoderTests : IDisposable
         var frame = Assert.Single(document.RootElement.GetProperty("shared").GetProperty("frames").EnumerateArray());
         Assert.Equal("Shop.Text.Quote(\"a\\b\")\n", frame.GetProperty("name").GetString());
     }
+
+    [Fact]
+    public void Speedscope_FramesDifferingOnlyInSystemName_AreOneFrame()
+    {
+        var builder = new ProfileBuilder([WellKnownSampleTypes.Samples]);
+        var caller = new ProfileFrame("Shop.Orders.Place", "Shop");
+        builder.Add([new ProfileFrame("Shop.PriceList<T>.Add", "Shop") { SystemName = "Shop.PriceList`1[System.__Canon].Add(!0)" }, caller], [3], []);
+        builder.Add([new ProfileFrame("Shop.PriceList<T>.Add", "Shop") { SystemName = "Shop.PriceList`1[System.Int32].Add(!0)" }, caller], [4], []);
+
+        using var json = Encode(builder.Build());
+        var frames = json.RootElement.GetProperty("shared").GetProperty("frames").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["Shop.PriceList<T>.Add", "Shop.Orders.Place"], frames);
+        var samples = json.RootElement.GetProperty("profiles")[0].GetProperty("samples").EnumerateArray()
+            .Select(s => string.Join(',', s.EnumerateArray().Select(i => i.GetInt32()))).ToList();
+        Assert.Equal(["1,0", "1,0"], samples);
+    }
 }

@@ -59,8 +59,10 @@ internal sealed class CpuSampleAggregator
     /// <param name="samplingInterval">The interval each sample stands for.</param>
     /// <param name="common">Labels added to every sample.</param>
     /// <param name="cancellationToken">Cancels the build.</param>
+    /// <param name="rawFrames">Keep every frame (<see cref="Parsing.ParseOptions.RawFrames"/>).</param>
+    /// <param name="threadLabels">A thread's labels (<see cref="Attribution.SampleAttributor.ThreadLabels"/>); null for <c>thread_id</c> only.</param>
     /// <returns>The profile.</returns>
-    public Profile Build(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, TimeSpan samplingInterval, IReadOnlyList<ProfileLabel> common, CancellationToken cancellationToken)
+    public Profile Build(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, TimeSpan samplingInterval, IReadOnlyList<ProfileLabel> common, CancellationToken cancellationToken, bool rawFrames = false, Func<int, ProfileLabel[]>? threadLabels = null)
     {
         var periodNs = (long)samplingInterval.TotalNanoseconds;
         var builder = new ProfileBuilder(WellKnownSampleTypes.CpuProfile, WellKnownSampleTypes.CpuProfileDefaultIndex)
@@ -71,9 +73,9 @@ internal sealed class CpuSampleAggregator
             Duration = duration,
         };
 
-        var resolver = new FrameResolver(methods, builder);
+        var resolver = new FrameResolver(methods, builder, rawFrames);
         var frameStacks = new int[]?[Stacks.Count];
-        var threadIds = new Dictionary<int, ProfileLabel>();
+        var threadIds = new Dictionary<int, ProfileLabel[]>();
         var labels = new List<ProfileLabel>();
         var values = new long[3];
         var checkedKeys = 0;
@@ -87,12 +89,12 @@ internal sealed class CpuSampleAggregator
             var frames = frameStacks[key.Stack] ??= resolver.Resolve(Stacks.Get(key.Stack));
             if (!threadIds.TryGetValue(key.ThreadId, out var threadLabel))
             {
-                threadLabel = new ProfileLabel("thread_id", key.ThreadId.ToString(CultureInfo.InvariantCulture));
+                threadLabel = threadLabels?.Invoke(key.ThreadId) ?? [new ProfileLabel("thread_id", key.ThreadId.ToString(CultureInfo.InvariantCulture))];
                 threadIds[key.ThreadId] = threadLabel;
             }
 
             labels.Clear();
-            labels.Add(threadLabel);
+            labels.AddRange(threadLabel);
             if (key.Span >= 0)
             {
                 labels.AddRange(_spans[key.Span]);

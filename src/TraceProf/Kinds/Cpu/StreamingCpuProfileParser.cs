@@ -102,6 +102,6 @@ internal sealed class StreamingCpuProfileParser : ProfilingEventHandler
         var duration = _lastTimestamp > header.SyncTimestamp && header.TimestampFrequency > 0
             ? TimeSpan.FromSeconds((_lastTimestamp - header.SyncTimestamp) / (double)header.TimestampFrequency)
             : TimeSpan.Zero;
-        return _samples.Build(_methods, header.SyncTime, duration, _options.SamplingInterval, _labels.Common, cancellationToken);
+        return _samples.Build(_methods, header.SyncTime, duration, _options.SamplingInterval, _labels.Common, cancellationToken, _options.RawFrames, _labels.ThreadLabels);
     }
 }

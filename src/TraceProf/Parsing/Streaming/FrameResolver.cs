@@ -4,14 +4,16 @@ using TraceProf.Profiles;
 namespace TraceProf.Parsing.Streaming;
 
 /// <summary>
-/// Names raw stacks: each distinct address is looked up once, frames are interned in the builder, and the same
-/// frames are folded and dropped as on the TraceLog path (<see cref="TraceLogReader.ResolveStack"/>).
+/// Names raw stacks: each distinct address is looked up once, and frames are named, interned and folded by
+/// <see cref="FrameInterner"/>, the same as on the TraceLog path (<see cref="TraceLogReader.ResolveStack"/>).
 /// </summary>
-internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder builder)
+/// <param name="methods">The code ranges to resolve against.</param>
+/// <param name="builder">Where frames are interned.</param>
+/// <param name="rawFrames">Keep every frame (<see cref="ParseOptions.RawFrames"/>).</param>
+internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder builder, bool rawFrames = false)
 {
-    private readonly Dictionary<ulong, int> _frameIds = [];
-    private readonly HashSet<int> _eventEmitters = [];
-    private readonly List<int> _stack = new(64);
+    private readonly Dictionary<ulong, FrameInterner.Frame> _frames = [];
+    private readonly FrameInterner _interner = new(builder, rawFrames);
 
     /// <summary>Gets the number of distinct addresses that matched no method.</summary>
     public long UnresolvedAddresses { get; private set; }
@@ -19,24 +21,20 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
     /// <summary>The frame ids of a raw stack, leaf first.</summary>
     public int[] Resolve(ReadOnlySpan<ulong> addresses)
     {
-        _stack.Clear();
+        _interner.Clear();
         foreach (var address in addresses)
         {
-            var frameId = FrameOf(address);
-            if (frameId >= 0 && !(_stack.Count == 0 && _eventEmitters.Contains(frameId)))
-            {
-                _stack.Add(frameId);
-            }
+            _interner.Push(FrameOf(address));
         }
 
-        return [.. _stack];
+        return [.. _interner.Stack];
     }
 
-    private int FrameOf(ulong address)
+    private FrameInterner.Frame FrameOf(ulong address)
     {
-        if (_frameIds.TryGetValue(address, out var frameId))
+        if (_frames.TryGetValue(address, out var frame))
         {
-            return frameId;
+            return frame;
         }
 
         if (!methods.TryResolve(address, out var name, out var module))
@@ -45,13 +43,8 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
             UnresolvedAddresses++;
         }
 
-        frameId = FrameRules.IsSafePointHelper(name) ? -1 : builder.InternFrame(new ProfileFrame(name, module));
-        _frameIds[address] = frameId;
-        if (FrameRules.IsEventRaiser(name))
-        {
-            _eventEmitters.Add(frameId);
-        }
-
-        return frameId;
+        frame = _interner.Intern(name, module);
+        _frames[address] = frame;
+        return frame;
     }
 }
