@@ -14,7 +14,7 @@ namespace TraceProf.Encoding;
 /// In frame names <c>;</c> becomes <c>,</c> and line breaks become spaces; a sample without frames is written as
 /// <c>[no frames]</c>. The text is UTF-8 without a byte order mark, lines end with <c>\n</c>.
 /// </remarks>
-public static class FoldedEncoder
+internal static class FoldedEncoder
 {
     /// <summary>Writes the folded lines as UTF-8.</summary>
     /// <param name="profile">The profile.</param>

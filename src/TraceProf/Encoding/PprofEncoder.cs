@@ -6,7 +6,7 @@ using Proto = TraceProf.Encoding.Pprof;
 namespace TraceProf.Encoding;
 
 /// <summary>Writes a <see cref="Profile"/> as gzipped <c>profile.proto</c>, the format of <c>go tool pprof</c> and Pyroscope.</summary>
-public static class PprofEncoder
+internal static class PprofEncoder
 {
     /// <summary>Writes the profile, gzipped, to a stream (left open).</summary>
     /// <param name="profile">The profile.</param>

@@ -11,7 +11,7 @@ namespace TraceProf.Encoding;
 /// service in the default sample type. Samples with the same stack are merged across other labels and
 /// zero-weight samples are left out.
 /// </summary>
-public static class SpeedscopeEncoder
+internal static class SpeedscopeEncoder
 {
     /// <summary>The schema URL speedscope recognises its files by.</summary>
     public const string Schema = "https://www.speedscope.app/file-format-schema.json";

@@ -8,7 +8,7 @@ namespace TraceProf.Encoding;
 /// Writes a thread-stacks profile as text, like Go's <c>goroutine?debug=1</c> and <c>debug=2</c>:
 /// level 1 groups identical stacks with a count, level 2 prints one block per thread with its id and name.
 /// </summary>
-public static class ThreadDumpEncoder
+internal static class ThreadDumpEncoder
 {
     /// <summary>Writes the dump as UTF-8 text.</summary>
     /// <param name="profile">A thread-stacks profile (labels <c>thread_id</c>, <c>thread_name</c>, <c>thread_state</c>).</param>

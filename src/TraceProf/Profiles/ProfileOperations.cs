@@ -1,7 +1,7 @@
 namespace TraceProf.Profiles;
 
 /// <summary>Filtering and merging profiles, for per-trace views.</summary>
-public static class ProfileOperations
+internal static class ProfileOperations
 {
     /// <summary>Keeps only the samples that carry a label with that key and value.</summary>
     /// <param name="profile">The profile.</param>

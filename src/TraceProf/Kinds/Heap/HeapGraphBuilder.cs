@@ -15,6 +15,12 @@ namespace TraceProf.Kinds.Heap;
 /// its own sequence, so an event the session dropped shows as a gap; a dropped edge batch is skipped by its
 /// size (every batch but the last is full), a dropped node batch loses the edges of every later node, since
 /// nobody knows how many edges the dropped nodes had.
+/// <para>
+/// Longer than our ~400-line guide on purpose: the decoders of the six bulk event layouts (types, nodes, edges,
+/// roots, static roots, conditional-weak-table roots), their gap accounting and the end-of-dump watch share one
+/// cursor state, and split across files each would read half of a binary format written here by hand (TraceEvent
+/// has no heap graph, see DESIGN.md "Round 2").
+/// </para>
 /// </remarks>
 internal sealed class HeapGraphBuilder : NettraceHandler
 {
