@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceProf;
-using TraceProf.Kinds.Block;
 using TraceProf.AspNetCore;
 using TraceProf.AspNetCore.Builder;
 using TraceProf.AspNetCore.Diagnostics;
@@ -71,7 +70,6 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton<IndexEndpoints>();
         services.AddSingleton<CaptureEndpoints>();
         services.AddSingleton<HeapEndpoints>();
-        services.TryAddSingleton(sp => new ThreadPoolMonitor(sp.GetRequiredService<TimeProvider>())); // thread-pool state and starvation, for the index
         services.AddSingleton<SnapshotEndpoints>();
         services.AddSingleton<TraceEndpoints>();
         services.AddSingleton<TraceProfEndpoints>();

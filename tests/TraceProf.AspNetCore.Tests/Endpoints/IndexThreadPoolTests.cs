@@ -21,7 +21,7 @@ public sealed class IndexThreadPoolTests
         var pool = index.RootElement.GetProperty("threadPool");
         Assert.True(pool.GetProperty("threadCount").GetInt32() > 0);
         Assert.True(pool.GetProperty("completedWorkItemCount").GetInt64() > 0);
-        Assert.True(pool.GetProperty("starvationAdjustments").GetInt64() >= 0);
+        Assert.True(pool.GetProperty("pendingWorkItemCount").GetInt64() >= 0);
         var text = index.RootElement.GetProperty("profiles").GetRawText();
         Assert.Contains("/pprof/heap", text, StringComparison.Ordinal);
         Assert.Contains("/pprof/block", text, StringComparison.Ordinal);
