@@ -73,10 +73,12 @@ public sealed class BlockProfileTests(BlockCapture capture, ITestOutputHelper ou
         // EventPipeCaptureSource starts to copy the session's stream to the file). TraceProf's work on pool threads
         // (starting and stopping the session) stays: it is work, and blocks a pool thread.
         string[] service = ["System.Threading.TimerQueue.TimerThread", "PortableThreadPool+GateThread.GateThreadStart", "TraceProf.Capture.EventPipeCaptureSource"];
+        // Matched on the runtime's names (system names): display names join nested types with '.'.
+        string RuntimeName(int f) => capture.Profile.Frames[f].SystemName is { Length: > 0 } system ? system : capture.Profile.Frames[f].FunctionName;
         var left = capture.Profile.Samples
-            .Where(s => !s.Stack.Any(f => capture.Profile.Frames[f].FunctionName.StartsWith(BlockWaits.PoolWorkerStartMethod, StringComparison.Ordinal)))
+            .Where(s => !s.Stack.Any(f => RuntimeName(f).StartsWith(BlockWaits.PoolWorkerStartMethod, StringComparison.Ordinal)))
             .SelectMany(s => s.Stack.TakeLast(4))
-            .Select(f => capture.Profile.Frames[f].FunctionName)
+            .Select(RuntimeName)
             .Where(n => service.Any(m => n.Contains(m, StringComparison.Ordinal)))
             .Distinct()
             .ToList();
