@@ -51,10 +51,12 @@ internal sealed class CaptureEndpoints(
         var debug = 0;
         string? error = null;
         var format = ProfileFormat.Pprof;
+        var rawFrames = false;
         var valid = (kind == CaptureKind.Threads
                 ? QueryParser.TryGetDebug(request, out debug, out error)
                 : QueryParser.TryGetSeconds(request, _options, out seconds, out error))
-            && QueryParser.TryGetFormat(request, kind == CaptureKind.Trace ? ProfileFormat.Nettrace : ProfileFormat.Pprof, out format, out error);
+            && QueryParser.TryGetFormat(request, kind == CaptureKind.Trace ? ProfileFormat.Nettrace : ProfileFormat.Pprof, out format, out error)
+            && QueryParser.TryGetRaw(request, out rawFrames, out error);
         if (!valid)
         {
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
@@ -80,7 +82,7 @@ internal sealed class CaptureEndpoints(
             CaptureOutcome outcome;
             try
             {
-                outcome = await coordinator.CaptureAsync(new CaptureRequest(kind, duration, traceId, spanId), cancellation.Token).ConfigureAwait(false);
+                outcome = await coordinator.CaptureAsync(new CaptureRequest(kind, duration, traceId, spanId) { RawFrames = rawFrames }, cancellation.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {

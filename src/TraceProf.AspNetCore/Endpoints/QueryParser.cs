@@ -41,6 +41,30 @@ internal static class QueryParser
         return true;
     }
 
+    /// <summary>Reads <c>raw</c>: 1 keeps every frame (the runtime's async plumbing is folded by default).</summary>
+    public static bool TryGetRaw(HttpRequest request, out bool rawFrames, out string? error)
+    {
+        rawFrames = false;
+        if (!TryGetSingle(request, "raw", out var raw, out error))
+        {
+            return false;
+        }
+
+        if (raw is null or "0")
+        {
+            return true;
+        }
+
+        if (raw != "1")
+        {
+            error = $"raw must be 0 (async plumbing folded, the default) or 1 (every frame); got '{Echo(raw)}'.";
+            return false;
+        }
+
+        rawFrames = true;
+        return true;
+    }
+
     public static bool TryGetDebug(HttpRequest request, out int debug, out string? error)
     {
         debug = 0;

@@ -119,6 +119,7 @@ internal sealed partial class CaptureCoordinator
                 TempDirectory = _options.TempDirectory,
                 ThreadName = ThreadNames.OfThisProcess,
                 ExceptionMessages = _options.ExceptionMessages,
+                RawFrames = request.RawFrames,
             };
             var attributor = new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", traceId)], threadName: parseOptions.ThreadName);
             var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, attributor, ProfileParser.CpuParser.Streaming, cancellationToken), cancellationToken).ConfigureAwait(false);

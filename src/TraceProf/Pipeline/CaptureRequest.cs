@@ -8,4 +8,8 @@ namespace TraceProf.Pipeline;
 /// <param name="Duration">How long.</param>
 /// <param name="TraceId">The trace of the request that asked for it.</param>
 /// <param name="SpanId">That request's span, or default.</param>
-internal sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, ActivityTraceId TraceId, ActivitySpanId SpanId);
+internal sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, ActivityTraceId TraceId, ActivitySpanId SpanId)
+{
+    /// <summary>Gets whether the profile keeps every frame (the runtime's async plumbing is folded by default).</summary>
+    public bool RawFrames { get; init; }
+}
