@@ -11,6 +11,8 @@ using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using Xunit.Abstractions;
 
+using TraceProf.Tests.Encoding;
+
 namespace TraceProf.Tests.Kinds.Block;
 
 /// <summary>A real <c>block</c> capture of this process: sync-over-async on pool and dedicated threads, and a contended lock.</summary>
@@ -89,18 +91,17 @@ public sealed class BlockProfileTests(BlockCapture capture, ITestOutputHelper ou
     [SkippableFact]
     public async Task GoToolPprof_SampleIndexDelay_ShowsTheWaitingMethods_AndTagfocusSeparatesTheSources()
     {
-        var go = GoTool.Find();
-        Skip.If(go is null, GoTool.Missing);
+        Skip.If(GoPprof.Go is null, GoPprof.NoGo);
         var file = capture.Folder.File("block.pb.gz");
         await File.WriteAllBytesAsync(file, PprofEncoder.Encode(capture.Profile));
 
-        var top = await GoTool.PprofAsync(go, capture.Folder.Path, "-sample_index=delay -top -cum", file);
+        var top = await GoPprof.RunAsync(capture.Folder.Path, file, "-sample_index=delay", "-top", "-cum");
         output.WriteLine(top);
         Assert.Contains("Type: delay", top, StringComparison.Ordinal);
         Assert.Contains(PoolMethod, top, StringComparison.Ordinal);
         Assert.Contains(DedicatedMethod, top, StringComparison.Ordinal);
 
-        var locks = await GoTool.PprofAsync(go, capture.Folder.Path, "-sample_index=delay -top -cum -tagfocus=wait_source=lock", file);
+        var locks = await GoPprof.RunAsync(capture.Folder.Path, file, "-sample_index=delay", "-top", "-cum", "-tagfocus=wait_source=lock");
         Assert.Contains(LockMethod, locks, StringComparison.Ordinal);
         Assert.DoesNotContain(DedicatedMethod, locks, StringComparison.Ordinal);
     }

@@ -3,6 +3,8 @@ using TraceProf.Encoding;
 using TraceProf.Kinds.Heap;
 using Xunit.Abstractions;
 
+using TraceProf.Tests.Encoding;
+
 namespace TraceProf.Tests.Kinds.Heap;
 
 /// <summary>The real <c>go tool pprof</c> reads heap snapshots: what holds the bytes, and what grew.</summary>
@@ -13,7 +15,7 @@ public sealed class HeapGoToolPprofTests(ITestOutputHelper output) : IDisposable
     private const string NoGo = "'go' is not on PATH, so 'go tool pprof' cannot be run; install Go (apt-get install golang-go) to run this test.";
 
     private readonly string _folder = Directory.CreateTempSubdirectory("traceprof-heap-pprof-").FullName;
-    private readonly string? _go = FindOnPath("go");
+    private readonly string? _go = GoPprof.Go;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
@@ -118,50 +120,10 @@ public sealed class HeapGoToolPprofTests(ITestOutputHelper output) : IDisposable
         return double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
-
-    private async Task<string> RunPprofAsync(string arguments)
+    // The file is the last argument, as go tool pprof takes it; everything before it is options.
+    private Task<string> RunPprofAsync(string arguments)
     {
-        var info = new ProcessStartInfo(_go!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add("tool");
-        info.ArgumentList.Add("pprof");
-        foreach (var argument in arguments.Split(' '))
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        // go wants a writable home and cache even for 'go tool'; keep them out of the real home.
-        var home = Path.Combine(_folder, "home");
-        info.Environment["HOME"] = home;
-        info.Environment["GOCACHE"] = Path.Combine(home, "cache");
-        info.Environment["GOPATH"] = Path.Combine(home, "go");
-        info.Environment["PPROF_TMPDIR"] = Path.Combine(home, "pprof");
-        info.Environment["GOFLAGS"] = "";
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"go tool pprof {arguments} did not finish within 2 minutes.");
-        }
-
-        Assert.True(process.ExitCode == 0, $"go tool pprof {arguments} exited {process.ExitCode}:\n{await stdout}{await stderr}");
-        return await stdout;
+        var parts = arguments.Split(' ');
+        return GoPprof.RunAsync(_folder, parts[^1], parts[..^1]);
     }
 }
