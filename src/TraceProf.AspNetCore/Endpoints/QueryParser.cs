@@ -170,6 +170,26 @@ internal static class QueryParser
         return true;
     }
 
+    /// <summary>
+    /// Reads <c>trigger</c>: a prefix of the snapshot's trigger (<c>request</c>, <c>status:5</c>, <c>slow:</c>,
+    /// <c>exception:</c>, <c>heap-growth:</c>), 1 to 64 of ASCII letters, digits and <c>: . _ - % +</c>.
+    /// </summary>
+    public static bool TryGetTrigger(HttpRequest request, out string? trigger, out string? error)
+    {
+        if (!TryGetSingle(request, "trigger", out trigger, out error) || trigger is null)
+        {
+            return error is null;
+        }
+
+        if (trigger.Length is > 0 and <= 64 && trigger.All(c => char.IsAsciiLetterOrDigit(c) || c is ':' or '.' or '_' or '-' or '%' or '+'))
+        {
+            return true;
+        }
+
+        error = $"trigger is a prefix of a snapshot's trigger (for example status:5, slow:, exception:, heap-growth:), 1 to 64 ASCII letters, digits or : . _ - % +; got '{Echo(trigger)}'.";
+        return false;
+    }
+
     public static bool TryGetKind(HttpRequest request, IReadOnlyCollection<string> kinds, out string? kind, out string? error)
     {
         if (!TryGetSingle(request, "kind", out kind, out error))

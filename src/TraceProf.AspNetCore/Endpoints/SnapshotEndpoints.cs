@@ -42,6 +42,7 @@ internal sealed class SnapshotEndpoints(EndpointGuard guard, ISnapshotStore stor
         var request = context.Request;
         if (!QueryParser.TryGetTraceId(request, out var traceId, out var error) ||
             !QueryParser.TryGetKind(request, CaptureKinds.Names, out var kind, out error) ||
+            !QueryParser.TryGetTrigger(request, out var trigger, out error) ||
             !QueryParser.TryGetSince(request, out var since, out error) ||
             !QueryParser.TryGetLimit(request, SnapshotQuery.MaxLimit, out var limit, out error))
         {
@@ -49,7 +50,7 @@ internal sealed class SnapshotEndpoints(EndpointGuard guard, ISnapshotStore stor
             return;
         }
 
-        var rows = await store.ListAsync(new SnapshotQuery { TraceId = traceId, Kind = kind, Since = since, Limit = limit }, context.RequestAborted).ConfigureAwait(false);
+        var rows = await store.ListAsync(new SnapshotQuery { TraceId = traceId, Kind = kind, Trigger = trigger, Since = since, Limit = limit }, context.RequestAborted).ConfigureAwait(false);
         var body = new
         {
             count = rows.Count,

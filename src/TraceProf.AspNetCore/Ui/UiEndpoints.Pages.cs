@@ -21,9 +21,9 @@ internal sealed partial class UiEndpoints
         {
             error = $"A trace id is 32 hex digits, not all zero (as in a traceparent header or a log line); got '{QueryParser.Echo(traceId)}'.";
         }
-        else if (!IsWord(kind) || !IsWord(trigger))
+        else if (!IsWord(kind) || !IsTriggerPrefix(trigger))
         {
-            error = $"kind and trigger are single words of letters, digits, '-' or '_' (at most {MaxFilterLength}).";
+            error = $"kind is a single word of letters, digits, '-' or '_', and trigger the start of a snapshot's trigger (for example status:5 or slow:), letters, digits or : . _ - % + (each at most {MaxFilterLength}).";
         }
         else if (query["limit"].ToString() is { Length: > 0 } rawLimit && // untrimmed: " 5" is as wrong here as in the API
                  (!QueryParser.TryParseDigits(rawLimit, out limit) || limit < 1 || limit > SnapshotQuery.MaxLimit))
@@ -40,11 +40,10 @@ internal sealed partial class UiEndpoints
             return;
         }
 
-        // The store filters by trace id and kind; trigger is filtered here, over the newest MaxLimit rows.
-        var rows = await _store.ListAsync(
-            new SnapshotQuery { TraceId = traceId, Kind = kind, Limit = trigger is null ? limit : SnapshotQuery.MaxLimit },
+        // The store filters by trace id, kind and trigger prefix (indexed in both stores).
+        var shown = await _store.ListAsync(
+            new SnapshotQuery { TraceId = traceId, Kind = kind, Trigger = trigger, Limit = limit },
             context.RequestAborted).ConfigureAwait(false);
-        var shown = rows.Where(r => trigger is null || string.Equals(r.Trigger, trigger, StringComparison.Ordinal)).Take(limit).ToList();
         AppendTable(main, shown, traceId is not null || kind is not null || trigger is not null);
         await UiHtml.WriteAsync(context, StatusCodes.Status200OK, UiHtml.Page(ui, "Snapshots", main.ToString())).ConfigureAwait(false);
     }
@@ -184,6 +183,9 @@ internal sealed partial class UiEndpoints
         var value = query[name].ToString().Trim();
         return value.Length == 0 ? null : value;
     }
+
+    private static bool IsTriggerPrefix(string? value) =>
+        value is null || (value.Length <= MaxFilterLength && value.All(c => char.IsAsciiLetterOrDigit(c) || c is ':' or '.' or '_' or '-' or '%' or '+'));
 
     private static bool IsWord(string? value) =>
         value is null || (value.Length <= MaxFilterLength && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));

@@ -12,6 +12,15 @@ public sealed record SnapshotQuery
     /// <summary>Only snapshots of this kind, if set.</summary>
     public string? Kind { get; init; }
 
+    /// <summary>
+    /// Only snapshots whose trigger starts with this (for example <c>status:5</c>, <c>slow:</c>,
+    /// <c>heap-growth:</c>), if set; compared exactly, case-sensitive, at most <see cref="MaxTriggerLength"/> characters.
+    /// </summary>
+    public string? Trigger { get; init; }
+
+    /// <summary>The longest <see cref="Trigger"/> prefix accepted.</summary>
+    public const int MaxTriggerLength = 128;
+
     /// <summary>Only snapshots started at or after this time, if set.</summary>
     public DateTimeOffset? Since { get; init; }
 

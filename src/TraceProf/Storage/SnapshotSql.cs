@@ -42,6 +42,13 @@ internal static class SnapshotSql
             AddParameter(command, d, "kind", query.Kind);
         }
 
+        if (query.Trigger is { } trigger)
+        {
+            where.Add(d.TriggerPrefixFilter);
+            AddParameter(command, d, "trigger", d.TriggerPrefixValue(trigger));
+            AddParameter(command, d, "trigger_end", trigger + "\U0010FFFF");
+        }
+
         if (query.Since is { } since)
         {
             where.Add($"s.started_at >= {d.P}since");
@@ -164,14 +171,21 @@ internal static class SnapshotSql
 /// <param name="TracesTable">The table of contained trace ids.</param>
 /// <param name="AggregateTraceIds">The aggregate that joins a snapshot's contained trace ids with commas.</param>
 /// <param name="TraceFilter">The condition "stored under, or containing, <c>trace_id</c>".</param>
-internal sealed record SnapshotSqlDialect(string P, string SnapshotsTable, string TracesTable, string AggregateTraceIds, string TraceFilter)
+/// <param name="TriggerPrefixFilter">The condition "trigger starts with <c>trigger</c>" that the trigger index serves.</param>
+/// <param name="TriggerPrefixValue">The <c>trigger</c> parameter's value for a prefix.</param>
+internal sealed record SnapshotSqlDialect(string P, string SnapshotsTable, string TracesTable, string AggregateTraceIds, string TraceFilter, string TriggerPrefixFilter, Func<string, string> TriggerPrefixValue)
 {
     public static readonly SnapshotSqlDialect Sqlite = new(
         "$",
         "snapshots",
         "snapshot_traces",
         "group_concat(t.trace_id, ',')",
-        "(s.trace_id = $trace_id OR s.id IN (SELECT snapshot_id FROM snapshot_traces WHERE trace_id = $trace_id))");
+        "(s.trace_id = $trace_id OR s.id IN (SELECT snapshot_id FROM snapshot_traces WHERE trace_id = $trace_id))",
+
+        // SQLite compares TEXT byte by byte (BINARY collation), so a range is an exact, index-served prefix match;
+        // its LIKE would ignore case.
+        "(s.trigger >= $trigger AND s.trigger < $trigger_end)",
+        prefix => prefix);
 
     public static readonly SnapshotSqlDialect PostgreSql = new(
         "@",
@@ -180,5 +194,10 @@ internal sealed record SnapshotSqlDialect(string P, string SnapshotsTable, strin
         "string_agg(t.trace_id, ',')",
 
         // A UNION of two index lookups; an OR across the two tables makes PostgreSQL scan every row.
-        "s.id IN (SELECT id FROM traceprof_snapshots WHERE trace_id = @trace_id UNION SELECT snapshot_id FROM traceprof_snapshot_traces WHERE trace_id = @trace_id)");
+        "s.id IN (SELECT id FROM traceprof_snapshots WHERE trace_id = @trace_id UNION SELECT snapshot_id FROM traceprof_snapshot_traces WHERE trace_id = @trace_id)",
+
+        // A left-anchored LIKE uses the text_pattern_ops index whatever the database's collation; the prefix's own
+        // % _ and \ are escaped. (@trigger_end is bound for the shared statement and unused here.)
+        "(s.trigger LIKE @trigger ESCAPE '\\' AND @trigger_end IS NOT NULL)",
+        prefix => prefix.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
 }

@@ -65,6 +65,13 @@ internal static class SnapshotValidation
                 $"A trace id must be 32 lower-case hex digits, not all zeros; got {HexId.Describe(query.TraceId)}.",
                 nameof(query));
         }
+
+        if (query.Trigger is { } trigger && (trigger.Length is 0 or > SnapshotQuery.MaxTriggerLength || trigger.Any(char.IsControl)))
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"A trigger prefix is 1 to {SnapshotQuery.MaxTriggerLength} characters without control characters; got {trigger.Length} characters."),
+                nameof(query));
+        }
     }
 
     public static void ValidateInfo(SnapshotInfo info)

@@ -53,6 +53,11 @@ internal static class PostgreSqlSnapshotSchema
         """
         ALTER TABLE traceprof_snapshots ADD COLUMN nettrace_omitted text NULL;
         """,
+
+        // v3: snapshots by trigger prefix (?trigger=status:5): text_pattern_ops serves a left-anchored LIKE in any collation.
+        """
+        CREATE INDEX ix_traceprof_snapshots_trigger ON traceprof_snapshots (trigger text_pattern_ops, started_at);
+        """,
     ];
 
     /// <summary>The version this code writes.</summary>

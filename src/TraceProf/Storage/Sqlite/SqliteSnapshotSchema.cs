@@ -54,6 +54,11 @@ internal static class SqliteSnapshotSchema
         """
         ALTER TABLE snapshots ADD COLUMN nettrace_omitted TEXT NULL;
         """,
+
+        // v5: snapshots by trigger prefix (?trigger=status:5), newest first.
+        """
+        CREATE INDEX ix_snapshots_trigger ON snapshots (trigger, started_at);
+        """,
     ];
 
     /// <summary>The version this code writes.</summary>

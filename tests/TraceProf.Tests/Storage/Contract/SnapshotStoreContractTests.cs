@@ -76,6 +76,33 @@ public abstract class SnapshotStoreContractTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task List_ByTriggerPrefix_IsExactAndCaseSensitive_AndWildcardsAreLiteral()
+    {
+        var store = Open();
+        string[] triggers = ["status:500", "status:503", "slow:2100", "request", "Status:500", "heap-growth:50%", "heap-growthX50", "a_b", "axb"];
+        var added = new Dictionary<string, string>();
+        var day = 0;
+        foreach (var trigger in triggers)
+        {
+            var info = Snapshots.New(startedAt: new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddHours(day++)) with { Trigger = trigger };
+            await store.AddAsync(info, _folder.Artifacts(), CancellationToken.None);
+            added[trigger] = info.Id;
+        }
+
+        async Task<string[]> Triggers(string prefix) =>
+            [.. (await store.ListAsync(new SnapshotQuery { Trigger = prefix }, CancellationToken.None)).Select(s => s.Trigger)];
+
+        Assert.Equal(["status:503", "status:500"], await Triggers("status:5")); // newest first, not "Status:500"
+        Assert.Equal(["status:500"], await Triggers("status:500"));
+        Assert.Equal(["slow:2100"], await Triggers("slow:"));
+        Assert.Equal(["heap-growth:50%"], await Triggers("heap-growth:")); // "_" and "%" are not wildcards
+        Assert.Equal(["a_b"], await Triggers("a_"));
+        Assert.Empty(await Triggers("status:5000"));
+        Assert.Equal(["status:503"], (await store.ListAsync(new SnapshotQuery { Trigger = "status:", Limit = 1 }, CancellationToken.None)).Select(s => s.Trigger));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.ListAsync(new SnapshotQuery { Trigger = "" }, CancellationToken.None));
+    }
+
+    [SkippableFact]
     public async Task Retention_ByCountBytesAndAge_DeletesOldestFirst()
     {
         var store = Open(maxCount: 2, maxTotalBytes: 2 * 1024 * 1024, maxAge: TimeSpan.FromHours(1));

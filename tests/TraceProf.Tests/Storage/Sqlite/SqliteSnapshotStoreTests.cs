@@ -166,7 +166,8 @@ public sealed class SqliteSnapshotStoreTests : IDisposable
         using var store = new SqliteSnapshotStore(this.folder.Options());
 
         Assert.Equal("wal", this.folder.Sql("PRAGMA journal_mode;"));
-        Assert.Equal(4L, this.folder.Sql("PRAGMA user_version;"));
+        Assert.Equal((long)SqliteSnapshotSchema.CurrentVersion, this.folder.Sql("PRAGMA user_version;"));
+        Assert.Equal(5, SqliteSnapshotSchema.CurrentVersion); // v5: the trigger index
         Assert.Equal(1L, this.folder.Sql("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_snapshots_trace_id';"));
         Assert.Equal(1L, this.folder.Sql("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_snapshots_started_at';"));
     }
