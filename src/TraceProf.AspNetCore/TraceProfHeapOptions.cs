@@ -45,4 +45,13 @@ public sealed class TraceProfHeapOptions
     /// </summary>
     [Range(1000, 200_000_000)]
     public int MaxObjects { get; set; } = DefaultMaxObjects;
+
+    /// <summary>The engine's bounds of one snapshot, for the endpoint and the memory-growth trigger alike.</summary>
+    internal Kinds.Heap.HeapSnapshotOptions ToSnapshotOptions() => new()
+    {
+        MaxHeapBytes = MaxHeapMegabytes * (1L << 20),
+        MaxBufferMegabytes = MaxBufferMegabytes,
+        MaxObjects = MaxObjects,
+        Timeout = TimeSpan.FromSeconds(TimeoutSeconds),
+    };
 }

@@ -66,12 +66,7 @@ internal sealed class CaptureEndpoints(
         var duration = kind == CaptureKind.Threads ? ThreadsCaptureDuration : TimeSpan.FromSeconds(seconds);
         if (!coordinator.TryAcquire(kind, duration, out var lease, out var retryAfter))
         {
-            var retrySeconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-            context.Response.Headers.RetryAfter = retrySeconds.ToString(CultureInfo.InvariantCulture);
-            await Problems.WriteAsync(
-                context,
-                StatusCodes.Status429TooManyRequests,
-                $"A {CaptureKinds.Name(kind)} capture is already running; one runs at a time per kind. Retry in about {retrySeconds} s.").ConfigureAwait(false);
+            await Problems.TooManyAsync(context, retryAfter, $"A {CaptureKinds.Name(kind)} capture is already running; one runs at a time per kind.").ConfigureAwait(false);
             return;
         }
 
@@ -108,11 +103,7 @@ internal sealed class CaptureEndpoints(
             if (!outcome.Stored)
             {
                 // The store kept failing: the caller still gets the profile, and is told it was not kept.
-                context.Response.Headers[ProfileResponses.SnapshotStatusHeader] = storeHealth.IsReady ? "dropped" : "not-stored";
-                if (storeHealth.Reason is { } reason)
-                {
-                    context.Response.Headers[ProfileResponses.SnapshotStatusHeader + "-Reason"] = string.Concat(reason.Select(c => char.IsAscii(c) && !char.IsControl(c) ? c : '?'));
-                }
+                ProfileResponses.MarkNotStored(context.Response, storeHealth);
 
                 if (format == ProfileFormat.Nettrace)
                 {

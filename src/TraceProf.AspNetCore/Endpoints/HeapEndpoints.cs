@@ -125,17 +125,10 @@ internal sealed class HeapEndpoints(
             HeapSnapshotStats stats;
             try
             {
-                var heap = _options.Heap;
                 (outcome, stats) = await coordinator.CaptureHeapAsync(
                     traceId,
                     spanId,
-                    new HeapSnapshotOptions
-                    {
-                        MaxHeapBytes = heap.MaxHeapMegabytes * (1L << 20),
-                        MaxBufferMegabytes = heap.MaxBufferMegabytes,
-                        MaxObjects = heap.MaxObjects,
-                        Timeout = TimeSpan.FromSeconds(heap.TimeoutSeconds),
-                    },
+                    _options.Heap.ToSnapshotOptions(),
                     cancellation.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -181,7 +174,7 @@ internal sealed class HeapEndpoints(
             headers[CompleteHeader] = stats.Complete ? "true" : "false";
             if (!outcome.Stored)
             {
-                headers[ProfileResponses.SnapshotStatusHeader] = storeHealth.IsReady ? "dropped" : "not-stored";
+                ProfileResponses.MarkNotStored(context.Response, storeHealth);
             }
 
             if (hasBase)
@@ -203,10 +196,6 @@ internal sealed class HeapEndpoints(
         }
     }
 
-    private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter)
-    {
-        var retrySeconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        context.Response.Headers.RetryAfter = retrySeconds.ToString(CultureInfo.InvariantCulture);
-        return Problems.WriteAsync(context, StatusCodes.Status429TooManyRequests, $"A heap snapshot is already running; one runs at a time in the process. Retry in about {retrySeconds} s.");
-    }
+    private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter) =>
+        Problems.TooManyAsync(context, retryAfter, "A heap snapshot is already running; one runs at a time in the process.");
 }

@@ -12,6 +12,17 @@ internal static class Problems
     // input (a profile name from the path), which must never reach a browser as markup.
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>
+    /// Answers 429 with <c>Retry-After</c> (whole seconds, at least 1) for a slot that is taken:
+    /// "<paramref name="busy"/> Retry in about N s."
+    /// </summary>
+    public static Task TooManyAsync(HttpContext context, TimeSpan retryAfter, string busy)
+    {
+        var retrySeconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = retrySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return WriteAsync(context, StatusCodes.Status429TooManyRequests, $"{busy} Retry in about {retrySeconds} s.");
+    }
+
     public static Task WriteAsync(HttpContext context, int statusCode, string detail)
     {
         // Once bytes of a profile have gone out, a status can no longer be changed; the client sees a cut response.

@@ -14,6 +14,19 @@ internal static class ProfileResponses
     public const string SnapshotStatusHeader = "X-TraceProf-Snapshot-Status";
 
     /// <summary>
+    /// Tells the caller that the profile it gets was not kept: <c>dropped</c> when the store kept failing,
+    /// <c>not-stored</c> when it is unavailable, with the store's reason (ASCII only, as headers take) when it has one.
+    /// </summary>
+    public static void MarkNotStored(HttpResponse response, SnapshotStoreHealth storeHealth)
+    {
+        response.Headers[SnapshotStatusHeader] = storeHealth.IsReady ? "dropped" : "not-stored";
+        if (storeHealth.Reason is { } reason)
+        {
+            response.Headers[SnapshotStatusHeader + "-Reason"] = string.Concat(reason.Select(c => char.IsAscii(c) && !char.IsControl(c) ? c : '?'));
+        }
+    }
+
+    /// <summary>
     /// Answers with the snapshot; <paramref name="profile"/> saves decoding the stored pprof when the caller has it,
     /// and <paramref name="pprof"/> (the bytes a capture just stored) is streamed as it is instead of encoding again.
     /// </summary>

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.Kinds;
-using TraceProf.Kinds.Heap;
 using TraceProf.Pipeline;
 
 namespace TraceProf.AspNetCore.Triggers;
@@ -97,17 +96,10 @@ internal sealed class HeapGrowthTrigger(
         {
             try
             {
-                var heap = _options.Heap;
                 var (outcome, stats) = await coordinator.CaptureHeapAsync(
                     ActivityTraceId.CreateRandom(),
                     default,
-                    new HeapSnapshotOptions
-                    {
-                        MaxHeapBytes = heap.MaxHeapMegabytes * (1L << 20),
-                        MaxBufferMegabytes = heap.MaxBufferMegabytes,
-                        MaxObjects = heap.MaxObjects,
-                        Timeout = TimeSpan.FromSeconds(heap.TimeoutSeconds),
-                    },
+                    _options.Heap.ToSnapshotOptions(),
                     cancellationToken,
                     trigger).ConfigureAwait(false);
                 Saved++;

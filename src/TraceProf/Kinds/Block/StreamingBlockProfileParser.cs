@@ -44,16 +44,7 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
         ArgumentException.ThrowIfNullOrEmpty(nettracePath);
         ArgumentNullException.ThrowIfNull(options);
         var parser = new StreamingBlockProfileParser(options, labels);
-        try
-        {
-            using var stream = new FileStream(nettracePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
-            new NettraceReader(stream, Path.GetFileName(nettracePath)).Read(parser, cancellationToken);
-        }
-        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException or IOException)
-        {
-            // As the CPU parser: a length or offset outside its block (a damaged file), or no file.
-            throw new InvalidDataException($"'{Path.GetFileName(nettracePath)}' is not a readable nettrace capture: {ex.Message}", ex);
-        }
+        NettraceReader.ReadFile(nettracePath, parser, cancellationToken);
 
         return parser.Build(cancellationToken);
     }

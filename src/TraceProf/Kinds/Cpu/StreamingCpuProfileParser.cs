@@ -37,20 +37,7 @@ internal sealed class StreamingCpuProfileParser : ProfilingEventHandler
         ArgumentException.ThrowIfNullOrEmpty(nettracePath);
         ArgumentNullException.ThrowIfNull(options);
         var parser = new StreamingCpuProfileParser(options, labels);
-        NettraceHeader header;
-        try
-        {
-            using var stream = new FileStream(nettracePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
-            var reader = new NettraceReader(stream, Path.GetFileName(nettracePath));
-            reader.Read(parser, cancellationToken);
-            header = reader.Header;
-        }
-        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException or IOException)
-        {
-            // A length or offset that points outside its block (a damaged file), or no file: the TraceLog path
-            // reports both as InvalidDataException too.
-            throw new InvalidDataException($"'{Path.GetFileName(nettracePath)}' is not a readable nettrace capture: {ex.Message}", ex);
-        }
+        var header = NettraceReader.ReadFile(nettracePath, parser, cancellationToken);
 
         return parser.Build(header, cancellationToken);
     }

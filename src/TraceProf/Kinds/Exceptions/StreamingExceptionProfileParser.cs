@@ -35,18 +35,7 @@ internal sealed class StreamingExceptionProfileParser : ProfilingEventHandler
     public static Profile Parse(string nettracePath, ParseOptions options, SampleAttributor labels, CancellationToken cancellationToken)
     {
         var parser = new StreamingExceptionProfileParser(options);
-        NettraceHeader header;
-        try
-        {
-            using var stream = new FileStream(nettracePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
-            var reader = new NettraceReader(stream, Path.GetFileName(nettracePath));
-            reader.Read(parser, cancellationToken);
-            header = reader.Header;
-        }
-        catch (IOException ex)
-        {
-            throw new InvalidDataException($"'{Path.GetFileName(nettracePath)}' is not a readable nettrace capture: {ex.Message}", ex);
-        }
+        var header = NettraceReader.ReadFile(nettracePath, parser, cancellationToken);
 
         return parser.Build(header, labels, cancellationToken);
     }

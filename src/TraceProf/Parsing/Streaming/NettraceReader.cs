@@ -37,6 +37,32 @@ internal sealed class NettraceReader
     /// <summary>Gets the header of the trace (known after the first object).</summary>
     public NettraceHeader Header { get; private set; }
 
+    /// <summary>
+    /// Reads a capture file from start to end into <paramref name="handler"/>: the one way the streaming parsers open
+    /// a file. A length or offset that points outside its block (a damaged file), or no file at all, is an
+    /// <see cref="InvalidDataException"/> naming the file, as the TraceLog path reports both.
+    /// </summary>
+    /// <param name="nettracePath">The capture.</param>
+    /// <param name="handler">What receives the decoded objects.</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>The trace's header.</returns>
+    /// <exception cref="InvalidDataException">The file is not a readable nettrace capture.</exception>
+    /// <exception cref="NotSupportedException">A nettrace version this reader does not decode.</exception>
+    public static NettraceHeader ReadFile(string nettracePath, NettraceHandler handler, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var stream = new FileStream(nettracePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+            var reader = new NettraceReader(stream, Path.GetFileName(nettracePath));
+            reader.Read(handler, cancellationToken);
+            return reader.Header;
+        }
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException or IOException)
+        {
+            throw new InvalidDataException($"'{Path.GetFileName(nettracePath)}' is not a readable nettrace capture: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Reads the whole stream.</summary>
     /// <exception cref="InvalidDataException">The stream is not a nettrace capture, or is damaged.</exception>
     /// <exception cref="NotSupportedException">A nettrace version this reader does not decode.</exception>
