@@ -124,6 +124,23 @@ internal static class QueryParser
         return false;
     }
 
+    /// <summary>Reads <c>spanId</c>: a W3C span id (16 lower-case hex digits, not all zero), or none.</summary>
+    public static bool TryGetSpanId(HttpRequest request, out string? spanId, out string? error)
+    {
+        if (!TryGetSingle(request, "spanId", out spanId, out error))
+        {
+            return false;
+        }
+
+        if (spanId is null || TraceIds.IsValidSpanId(spanId))
+        {
+            return true;
+        }
+
+        error = $"spanId must be a W3C span id of 16 lower-case hex digits, not all zero; got '{Echo(spanId)}'.";
+        return false;
+    }
+
     public static bool TryGetLimit(HttpRequest request, int max, out int limit, out string? error)
     {
         limit = 100;

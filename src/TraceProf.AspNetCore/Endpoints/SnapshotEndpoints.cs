@@ -88,7 +88,8 @@ internal sealed class SnapshotEndpoints(EndpointGuard guard, ISnapshotStore stor
 
         if (!QueryParser.TryGetFormat(context.Request, out var format, out var error) ||
             !QueryParser.TryGetDebug(context.Request, out var debug, out error) ||
-            !QueryParser.TryGetTraceId(context.Request, out var onlyTrace, out error))
+            !QueryParser.TryGetTraceId(context.Request, out var onlyTrace, out error) ||
+            !QueryParser.TryGetSpanId(context.Request, out var onlySpan, out error))
         {
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
@@ -114,11 +115,11 @@ internal sealed class SnapshotEndpoints(EndpointGuard guard, ISnapshotStore stor
         }
 
         Profile? filtered = null;
-        if (onlyTrace is not null)
+        if (onlyTrace is not null || onlySpan is not null)
         {
             if (format == ProfileFormat.Nettrace)
             {
-                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "traceId filters the samples of a profile; it does not apply to format=nettrace, the raw capture.").ConfigureAwait(false);
+                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, $"{(onlyTrace is not null ? "traceId" : "spanId")} filters the samples of a profile; it does not apply to format=nettrace, the raw capture.").ConfigureAwait(false);
                 return;
             }
 
@@ -129,7 +130,16 @@ internal sealed class SnapshotEndpoints(EndpointGuard guard, ISnapshotStore stor
                 return;
             }
 
-            filtered = ProfileOperations.WhereLabel(filtered, SpanLabels.TraceId, onlyTrace);
+            // One snapshot holds each sampler event once, so a filter over it needs no de-duplication.
+            if (onlyTrace is not null)
+            {
+                filtered = ProfileOperations.WhereLabel(filtered, SpanLabels.TraceId, onlyTrace);
+            }
+
+            if (onlySpan is not null)
+            {
+                filtered = ProfileOperations.WhereLabel(filtered, SpanLabels.SpanId, onlySpan);
+            }
         }
 
         await ProfileResponses.WriteAsync(context, store, snapshot, format, filtered, context.RequestAborted).ConfigureAwait(false);

@@ -38,8 +38,9 @@ internal sealed class TraceProfEndpoints
             new("/pprof/exceptions", Capabilities.Exceptions, captures.Capture(CaptureKind.Exceptions), "first-chance exceptions for ?seconds=N: type as the leaf, the throw stack as callers", CaptureMethods),
             new("/pprof/heap", Capabilities.Heap, heap.Heap, "live heap after one blocking full GC, by what retains it (gc=1 is always implied); ?base=<heap snapshot id> for what grew", CaptureMethods),
             new("/snapshots", Capabilities.Snapshots, snapshots.List, "stored snapshots: ?traceId=&kind=&since=&limit="),
-            new("/snapshots/{id}", Capabilities.Snapshots, snapshots.Get, "one stored snapshot: ?format=pprof|speedscope|folded|nettrace"),
-            new("/traces/{traceId}", Capabilities.Snapshots, traces.Get, "every stored sample of one trace, merged: ?kind=cpu&format="),
+            new("/snapshots/{id}", Capabilities.Snapshots, snapshots.Get, "one stored snapshot: ?format=pprof|speedscope|folded|nettrace&traceId=&spanId="),
+            new("/traces/{traceId}", Capabilities.Snapshots, traces.Get, "every stored sample of one trace, merged, each sample once: ?kind=cpu&format=&spanId="),
+            new("/traces/{traceId}/spans", Capabilities.Snapshots, traces.Spans, "the trace's spans across services, JSON: duration, CPU, wait, allocations, top frames: ?limit="),
 
             // Last: the middleware placement takes the first route that matches, so the named profiles come first.
             new("/pprof/{name}", Capabilities.None, index.UnknownProfile, "unknown profile names answer 404"),

@@ -27,7 +27,7 @@ internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTri
     private async Task TrackAsync(HttpContext context, Activity activity)
     {
         var started = Stopwatch.GetTimestamp();
-        var request = new RequestDescription(context.Request.Method);
+        var request = new RequestDescription(context.Request.Method) { StartTimestamp = started };
         request.AttachTo(activity);
         TimelineRecorder.RequestDescribed();
         Exception? unhandled = null;
@@ -45,6 +45,7 @@ internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTri
             // An exception handler that re-executed the pipeline cleared the endpoint; its feature keeps the original.
             var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
             request.Route = (endpoint as RouteEndpoint)?.RoutePattern.RawText;
+            request.EndTimestamp = Stopwatch.GetTimestamp();
             triggers.OnRequestEnded(context, activity, request.Route, started, unhandled);
         }
     }

@@ -24,6 +24,12 @@ internal sealed class RequestDescription
     /// <summary>Gets or sets the route template, once routing has chosen one.</summary>
     public string? Route { get; set; }
 
+    /// <summary>Gets or sets when the request began (Stopwatch clock); 0 when not tracked.</summary>
+    public long StartTimestamp { get; set; }
+
+    /// <summary>Gets or sets when the request ended (Stopwatch clock); 0 while it runs.</summary>
+    public long EndTimestamp { get; set; }
+
     /// <summary>Attaches the description to a request's root activity.</summary>
     /// <param name="activity">The activity.</param>
     public void AttachTo(Activity activity)

@@ -33,6 +33,8 @@ internal sealed class SampleAttributor
     private readonly Dictionary<int, ProfileLabel> _threadIds = [];
     private readonly Dictionary<int, ProfileLabel[]> _threadLabels = [];
     private readonly Dictionary<ProfileLabel[], (ProfileLabel[] Labels, bool InTrace)> _scoped = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(ProfileLabel[] Span, long Bucket), ProfileLabel[]> _bucketed = new(BucketKeyComparer.Instance);
+    private readonly Dictionary<long, ProfileLabel> _buckets = [];
     private readonly List<ProfileLabel> _buffer = [];
 
     /// <summary>Creates an attributor.</summary>
@@ -65,7 +67,8 @@ internal sealed class SampleAttributor
 
     /// <summary>
     /// The span labels (with the scope label, when scoped) of what a thread worked for at a moment, or null when it
-    /// worked for no span and there is no scope. The same span gives the same array, so callers may key on it.
+    /// worked for no span and there is no scope. A span's labels end with its <see cref="SpanLabels.TimeBucket"/>. The
+    /// same span in the same bucket gives the same array, so callers may key on it.
     /// </summary>
     /// <param name="threadId">The OS thread id.</param>
     /// <param name="timestamp">The event's timestamp (Stopwatch clock).</param>
@@ -80,7 +83,7 @@ internal sealed class SampleAttributor
 
         if (_scopeTraceId is null)
         {
-            return span;
+            return span is null ? null : WithBucket(span, timestamp);
         }
 
         if (span is null)
@@ -100,7 +103,27 @@ internal sealed class SampleAttributor
             InScope++;
         }
 
-        return entry.Labels;
+        return WithBucket(entry.Labels, timestamp);
+    }
+
+    // A span's samples carry their 10 ms bucket, so merged views can keep one copy of a bucket that two snapshots
+    // both hold. Only span samples: trace views are the only merges, and the rest of a profile keeps its rows.
+    private ProfileLabel[] WithBucket(ProfileLabel[] span, long timestamp)
+    {
+        var bucket = SampleClock.BucketOf(timestamp);
+        ref var labels = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bucketed, (span, bucket), out var exists);
+        if (!exists)
+        {
+            if (!_buckets.TryGetValue(bucket, out var label))
+            {
+                label = new ProfileLabel(SpanLabels.TimeBucket, bucket.ToString(CultureInfo.InvariantCulture));
+                _buckets[bucket] = label;
+            }
+
+            labels = [.. span, label];
+        }
+
+        return labels!;
     }
 
     /// <summary>The <c>thread_id</c> label of a thread (one instance per thread).</summary>
@@ -159,4 +182,14 @@ internal sealed class SampleAttributor
         _buffer.AddRange(_common);
         return [.. _buffer];
     }
+}
+
+/// <summary>Keys a span's label array by reference and its bucket by value.</summary>
+file sealed class BucketKeyComparer : IEqualityComparer<(ProfileLabel[] Span, long Bucket)>
+{
+    public static readonly BucketKeyComparer Instance = new();
+
+    public bool Equals((ProfileLabel[] Span, long Bucket) x, (ProfileLabel[] Span, long Bucket) y) => ReferenceEquals(x.Span, y.Span) && x.Bucket == y.Bucket;
+
+    public int GetHashCode((ProfileLabel[] Span, long Bucket) obj) => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Span), obj.Bucket);
 }

@@ -18,9 +18,21 @@ internal static class SpanLabels
     /// <summary>The HTTP method of the request.</summary>
     public const string HttpMethod = "http.method";
 
+    /// <summary>
+    /// On a span's samples: the 10 ms bucket the sample fell in (Unix milliseconds of its start). Merged views keep one
+    /// copy of a (service, host, thread, bucket) when snapshots overlap (docs/design-notes.md, "Each sample once").
+    /// </summary>
+    public const string TimeBucket = "time_bucket";
+
+    /// <summary>On a tracked request span's samples: when the span started (Unix microseconds).</summary>
+    public const string SpanStart = "span_start";
+
+    /// <summary>On a tracked request span's samples: when the span ended (Unix microseconds); absent while it ran.</summary>
+    public const string SpanEnd = "span_end";
+
     private static readonly HashSet<string> Reserved =
     [
-        TraceId, SpanId, LocalRootSpanId, HttpRoute, HttpMethod,
+        TraceId, SpanId, LocalRootSpanId, HttpRoute, HttpMethod, TimeBucket, SpanStart, SpanEnd,
         "thread_id", "thread_name", "thread_state", "capture_trace_id", "object_type", "service.name",
     ];
 

@@ -163,6 +163,17 @@ internal static class TimelineRecorder
                 {
                     result.Add(new ProfileLabel(SpanLabels.HttpRoute, route));
                 }
+
+                // The request span's own start and end, as the tracking middleware saw them: what the span table
+                // shows as its duration. Inner spans are not tracked; their table rows use first-to-last sample.
+                if (span.IsRequestSpan && request.StartTimestamp != 0)
+                {
+                    result.Add(new ProfileLabel(SpanLabels.SpanStart, SampleClock.FormatSpanTime(request.StartTimestamp)));
+                    if (request.EndTimestamp != 0)
+                    {
+                        result.Add(new ProfileLabel(SpanLabels.SpanEnd, SampleClock.FormatSpanTime(request.EndTimestamp)));
+                    }
+                }
             }
         }
 
@@ -254,6 +265,7 @@ internal static class TimelineRecorder
     {
         private SpanRef(ActivityTraceId traceId, ActivitySpanId spanId, ActivitySpanId rootSpanId, RequestDescription? request)
         {
+            IsRequestSpan = spanId == rootSpanId;
             TraceId = traceId;
             SpanId = spanId;
             RootSpanId = rootSpanId;
@@ -267,6 +279,9 @@ internal static class TimelineRecorder
         public ActivitySpanId RootSpanId { get; }
 
         public RequestDescription? Request { get; }
+
+        /// <summary>Gets whether this is the local root span, the one the request description's times belong to.</summary>
+        public bool IsRequestSpan { get; }
 
         public static SpanRef? Of(Activity? activity)
         {

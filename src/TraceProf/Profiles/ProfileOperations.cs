@@ -23,7 +23,15 @@ internal static class ProfileOperations
     /// <param name="comments">Comments for the result.</param>
     /// <returns>The merged profile; start is the earliest start, duration spans to the latest end.</returns>
     /// <exception cref="ArgumentException">The parts have different sample types, or there is none.</exception>
-    public static Profile Merge(IReadOnlyList<(Profile Profile, IReadOnlyList<ProfileLabel> Labels)> parts, Func<ProfileSample, bool>? keep, IEnumerable<string> comments)
+    public static Profile Merge(IReadOnlyList<(Profile Profile, IReadOnlyList<ProfileLabel> Labels)> parts, Func<ProfileSample, bool>? keep, IEnumerable<string> comments) =>
+        Merge(parts, keep is null ? null : (_, _, sample) => keep(sample), comments);
+
+    /// <summary>Merges profiles as above, choosing samples by part, index within the part, and sample.</summary>
+    /// <param name="parts">The profiles and the labels for their samples.</param>
+    /// <param name="keep">Which samples to keep (part index, sample index, sample); null keeps all.</param>
+    /// <param name="comments">Comments for the result.</param>
+    /// <returns>The merged profile.</returns>
+    internal static Profile Merge(IReadOnlyList<(Profile Profile, IReadOnlyList<ProfileLabel> Labels)> parts, Func<int, int, ProfileSample, bool>? keep, IEnumerable<string> comments)
     {
         ArgumentNullException.ThrowIfNull(parts);
         ArgumentNullException.ThrowIfNull(comments);
@@ -54,12 +62,16 @@ internal static class ProfileOperations
         }
 
         var stack = new List<int>();
-        foreach (var (profile, labels) in parts)
+        for (var part = 0; part < parts.Count; part++)
         {
-            var frameIds = profile.Frames.Select(builder.InternFrame).ToArray();
-            foreach (var sample in profile.Samples)
+            var (profile, labels) = parts[part];
+            // Frames are interned on first use, so a filtered view names only the frames of what it kept.
+            var frameIds = new int[profile.Frames.Count];
+            Array.Fill(frameIds, -1);
+            for (var index = 0; index < profile.Samples.Count; index++)
             {
-                if (keep is not null && !keep(sample))
+                var sample = profile.Samples[index];
+                if (keep is not null && !keep(part, index, sample))
                 {
                     continue;
                 }
@@ -67,6 +79,11 @@ internal static class ProfileOperations
                 stack.Clear();
                 foreach (var frame in sample.Stack)
                 {
+                    if (frameIds[frame] < 0)
+                    {
+                        frameIds[frame] = builder.InternFrame(profile.Frames[frame]);
+                    }
+
                     stack.Add(frameIds[frame]);
                 }
 
