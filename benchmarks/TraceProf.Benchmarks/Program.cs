@@ -19,5 +19,11 @@ if (args.Length > 0 && args[0] == "parse-file")
     return ParseFile.Run(args);
 }
 
+// dotnet run -c Release --project benchmarks/TraceProf.Benchmarks -- bucket-cost a.pb.gz [b.pb.gz …]  (time_bucket's size cost)
+if (args.Length > 0 && args[0] == "bucket-cost")
+{
+    return BucketCost.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

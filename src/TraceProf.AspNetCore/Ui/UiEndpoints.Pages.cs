@@ -65,6 +65,7 @@ internal sealed partial class UiEndpoints
             .Append(rows.Count.ToString(CultureInfo.InvariantCulture)).Append(rows.Count == 1 ? " snapshot" : " snapshots")
             .Append(services.Count > 0 ? " from " + UiHtml.Text(string.Join(", ", services)) : "").Append(".</p>");
         var kinds = rows.Select(r => r.Kind).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        await AppendSpanTableAsync(main, traceId, context.RequestAborted).ConfigureAwait(false);
         if (kinds.Count > 0)
         {
             // One merged flame graph per kind: every service's samples of this trace, one speedscope profile per service.

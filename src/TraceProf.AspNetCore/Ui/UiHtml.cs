@@ -52,6 +52,10 @@ internal static class UiHtml
         .error { border: 1px solid #c33; padding: 0.5rem 0.8rem; }
         .note { color: var(--muted); }
         .skip { position: absolute; left: -999px; } .skip:focus { left: 0.5rem; top: 0.5rem; }
+        table#spans tr.slowest td { background: rgba(255, 170, 0, 0.18); }
+        table#spans li.hotspot code { font-weight: bold; }
+        table#spans ol.frames { margin: 0; padding-left: 1.1rem; }
+        .badge { font-size: 0.75rem; padding: 0 0.3rem; border: 1px solid #b70; border-radius: 0.2rem; color: #b70; white-space: nowrap; }
         """;
 
     public static string Text(string? value) => HtmlEncoder.Default.Encode(value ?? "");

@@ -62,6 +62,51 @@ public sealed class UiBrowserTests(ITestOutputHelper output)
                          $"hot method listed after {root.GetProperty("timingsMs").GetProperty("hotMethodListed").GetInt32()} ms; screenshots in {artefacts}");
     }
 
+    [SkippableFact]
+    public async Task Browser_FailingOrderAcrossTwoServices_TracePageShowsBothServicesSpans_AndASpansFlameGraph()
+    {
+        var chromium = FindChromium();
+        Skip.If(chromium is null, "chromium is not installed (apt-get install -y chromium; .ci/run installs it); set TRACEPROF_CHROMIUM to another binary.");
+        Skip.IfNot(CanRun("node", "--version"), "node is not installed (apt-get install -y nodejs npm; .ci/run installs it).");
+        var assembly = ShopDemoProcess.FindAssembly();
+        Skip.If(assembly is null, "samples/ShopDemo is not built; build the solution (dotnet test Diagnostics.sln does).");
+        var e2e = E2eFolder();
+        var folder = Path.Combine(Path.GetTempPath(), "traceprof-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var inventory = await ShopDemoProcess.StartAsync(assembly!, $"--TraceProf:Storage:Path={folder}", "--ShopDemo:Role=inventory");
+            await using var shop = await ShopDemoProcess.StartAsync(assembly!, $"--TraceProf:Storage:Path={folder}", $"--ShopDemo:InventoryUrl={inventory.Address}");
+            var traceId = await Endpoints.CrossServiceSpanTableTests.FailOrderAsync(shop, inventory);
+
+            var artefacts = Path.Combine(AppContext.BaseDirectory, "TestResults", "ui");
+            Directory.CreateDirectory(artefacts);
+            var (exitCode, stdout, stderr) = await RunAsync(
+                "node",
+                [Path.Combine(e2e, "spans.mjs"), shop.Address.ToString().TrimEnd('/'), traceId, "ShopDemo.PricingEngine", artefacts, chromium!],
+                e2e,
+                TimeSpan.FromMinutes(3));
+            output.WriteLine(stdout);
+            output.WriteLine(stderr);
+            Assert.Equal(0, exitCode);
+
+            using var result = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+            var root = result.RootElement;
+            Assert.True(root.GetProperty("ok").GetBoolean(), root.TryGetProperty("error", out var error) ? error.GetString() : stdout);
+            var spans = root.GetProperty("spans").EnumerateArray().ToList();
+            Assert.Contains(spans, s => s.GetProperty("service").GetString() == "shop" && s.GetProperty("route").GetString() == "POST /orders");
+            Assert.Contains(spans, s => s.GetProperty("service").GetString() == "inventory");
+            Assert.Single(spans, s => s.GetProperty("slowest").GetBoolean());
+            Assert.Single(spans, s => s.GetProperty("hotSpot").GetBoolean());
+            Assert.True(root.GetProperty("tableBeforeFlameGraph").GetBoolean(), "the span table comes before the merged flame graph");
+            Assert.Contains("ShopDemo.PricingEngine", root.GetProperty("hotMethodText").GetString(), StringComparison.Ordinal);
+            Assert.Equal(0, root.GetProperty("cspViolations").GetArrayLength());
+        }
+        finally
+        {
+            TraceProfHost.DeleteStorage(folder);
+        }
+    }
+
     private static string? FindChromium()
     {
         var configured = Environment.GetEnvironmentVariable("TRACEPROF_CHROMIUM");
