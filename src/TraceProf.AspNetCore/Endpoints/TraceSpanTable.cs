@@ -17,7 +17,10 @@ internal static class TraceSpanTable
     /// <summary>The most frames a row lists.</summary>
     public const int TopFrames = 5;
 
-    /// <summary>One frame a span spent CPU in, flat (the frame itself on the CPU, as <c>go tool pprof -top</c> counts).</summary>
+    /// <summary>
+    /// One frame a span spent CPU in: flat, as <c>go tool pprof -top</c> counts, with each sample charged to its
+    /// leaf-most frame of the application's own module (or its leaf when none is on the stack).
+    /// </summary>
     /// <param name="Function">The frame's name as the profile names it.</param>
     /// <param name="CpuNanoseconds">Its CPU in the span.</param>
     /// <param name="Share">Its part of the span's CPU, 0 to 1.</param>
@@ -106,7 +109,7 @@ internal static class TraceSpanTable
                 row.WallNanoseconds += Value(sample, wallNs);
                 if (cpuValue > 0 && sample.Stack.Count > 0)
                 {
-                    var name = cpu.Profile.Frames[sample.Stack[0]].FunctionName;
+                    var name = HotFrame(cpu.Profile, sample);
                     row.FlatCpu[name] = row.FlatCpu.GetValueOrDefault(name) + cpuValue;
                 }
             }
@@ -115,8 +118,9 @@ internal static class TraceSpanTable
         // Block holds contention plus blocking waits; contention alone is the fallback, never added to it.
         foreach (var waitKind in new[] { CaptureKind.Block, CaptureKind.Contention })
         {
+            // A stored wait snapshot of the trace makes waits known, 0 for a span that waited for nothing.
             var wait = await TraceProfiles.LoadAsync(store, traceId, CaptureKinds.Name(waitKind), spanId: null, cancellationToken).ConfigureAwait(false);
-            if (wait is null || !wait.Contributors.Any())
+            if (wait is null)
             {
                 continue;
             }
@@ -140,7 +144,7 @@ internal static class TraceSpanTable
         }
 
         var allocs = await TraceProfiles.LoadAsync(store, traceId, CaptureKinds.Name(CaptureKind.Allocations), spanId: null, cancellationToken).ConfigureAwait(false);
-        if (allocs is not null && allocs.Contributors.Any())
+        if (allocs is not null)
         {
             snapshots[CaptureKinds.Name(CaptureKind.Allocations)] = [.. allocs.Contributors];
             var space = IndexOf(allocs.Profile.SampleTypes, WellKnownSampleTypes.AllocSpace);
@@ -199,6 +203,28 @@ internal static class TraceSpanTable
             .OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal)
             .Take(TopFrames)
             .Select(f => new Frame(f.Key, f.Value, row.CpuNanoseconds == 0 ? 0 : Math.Round((double)f.Value / row.CpuNanoseconds, 4)))];
+    }
+
+    /// <summary>
+    /// The frame a sample's CPU is charged to in the table: the leaf-most frame of the application's own module (pprof's
+    /// mapping 0, <c>File:</c> in <c>go tool pprof</c>), so a span reads as "which of my code" rather than as the
+    /// runtime helpers its code called; the leaf when no frame of the application is on the stack.
+    /// </summary>
+    private static string HotFrame(Profile profile, ProfileSample sample)
+    {
+        if (profile.MainModule is { Length: > 0 } main)
+        {
+            foreach (var id in sample.Stack)
+            {
+                var frame = profile.Frames[id];
+                if (string.Equals(frame.ModuleName, main, StringComparison.Ordinal))
+                {
+                    return frame.FunctionName;
+                }
+            }
+        }
+
+        return profile.Frames[sample.Stack[0]].FunctionName;
     }
 
     private static Row? RowOf(Dictionary<(string, string), Row> rows, ProfileSample sample)
