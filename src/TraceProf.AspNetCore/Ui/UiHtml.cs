@@ -55,6 +55,7 @@ internal static class UiHtml
         table#spans tr.slowest td { background: rgba(255, 170, 0, 0.18); }
         table#spans li.hotspot code { font-weight: bold; }
         table#spans ol.frames { margin: 0; padding-left: 1.1rem; }
+        table#spans td.num { white-space: nowrap; }
         .badge { font-size: 0.75rem; padding: 0 0.3rem; border: 1px solid #b70; border-radius: 0.2rem; color: #b70; white-space: nowrap; }
         """;
 
