@@ -36,9 +36,22 @@ internal static class TraceProfiles
 
         // Oldest first: when two snapshots hold a bucket equally, the earlier one keeps it (stable across calls).
         var parts = new List<MergePart>();
+        var damaged = new List<string>();
         foreach (var row in rows.OrderBy(r => r.StartedAt).ThenBy(r => r.Id, StringComparer.Ordinal))
         {
-            if (await SnapshotEndpoints.ReadProfileAsync(store, row, cancellationToken).ConfigureAwait(false) is { } profile)
+            Profile? profile;
+            try
+            {
+                profile = await SnapshotEndpoints.ReadProfileAsync(store, row, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidDataException)
+            {
+                // One damaged file must not take the whole trace view (or the UI's trace page) down with it.
+                damaged.Add(row.Id);
+                continue;
+            }
+
+            if (profile is not null)
             {
                 parts.Add(new MergePart(
                     profile,
@@ -65,7 +78,7 @@ internal static class TraceProfiles
             contributions =>
             [
                 string.Create(CultureInfo.InvariantCulture, $"TraceProf trace view: samples of trace {traceId}{(spanId is null ? "" : $", span {spanId}")} from {contributions.Count(c => c.Kept > 0)} {kind} snapshot(s): {string.Join(", ", contributions.Where(c => c.Kept > 0).Select(c => c.Source))}."),
-                OverlapMerge.Describe(contributions),
+                OverlapMerge.Describe(contributions) + (damaged.Count == 0 ? "" : $" Left out, not a readable pprof: {string.Join(", ", damaged)}."),
             ],
             out var used);
         return new Merged(profileMerged, used);

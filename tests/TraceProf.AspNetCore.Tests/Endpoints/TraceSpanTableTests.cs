@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using TraceProf.AspNetCore.Tests.Infrastructure;
 using TraceProf.AspNetCore.Tests.Triggers;
 using Xunit.Abstractions;
@@ -140,6 +141,36 @@ public sealed class TraceSpanTableTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         using var readonlyRole = await host.Client.SendAsync(Requests.Get("/debug/traces/cccccccccccccccccccccccccccccccc/spans", "sre:profile"));
         Assert.Equal(HttpStatusCode.Forbidden, readonlyRole.StatusCode);
+    }
+
+    [Fact]
+    public async Task DamagedProfileFile_TraceViewsLeaveItOut_AndDoNotFail()
+    {
+        await using var host = await TraceProfHost.StartAsync();
+        const string trace = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
+        var store = host.Services.GetRequiredService<TraceProf.Storage.ISnapshotStore>();
+        var file = Path.Combine(host.StoragePath, "damaged.pb.gz");
+        Directory.CreateDirectory(host.StoragePath);
+        await File.WriteAllBytesAsync(file, [0x1f, 0x8b, 1, 2, 3, 4]);
+        await store.AddAsync(
+            new TraceProf.Storage.SnapshotInfo
+            {
+                Id = TraceProf.Storage.SnapshotIds.NewId(TimeProvider.System),
+                TraceId = trace,
+                Kind = "cpu",
+                Trigger = "request",
+                ServiceName = "shop",
+                HostName = "test-host",
+                StartedAt = DateTimeOffset.UtcNow,
+                Duration = TimeSpan.FromSeconds(1),
+            },
+            new Dictionary<TraceProf.Storage.SnapshotArtifact, string> { [TraceProf.Storage.SnapshotArtifact.Pprof] = file },
+            CancellationToken.None);
+
+        using var spans = await host.Client.SendAsync(Requests.Get($"/debug/traces/{trace}/spans", "admin"));
+        Assert.Equal(HttpStatusCode.NotFound, spans.StatusCode);
+        using var merged = await host.Client.SendAsync(Requests.Get($"/debug/traces/{trace}", "admin"));
+        Assert.Equal(HttpStatusCode.NotFound, merged.StatusCode);
     }
 
     [Fact]
