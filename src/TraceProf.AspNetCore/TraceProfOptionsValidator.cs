@@ -62,7 +62,7 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
         var recorder = options.FlightRecorder;
         if (!recorder.TryGetKinds(out _, out var badKind))
         {
-            failures.Add($"TraceProf:FlightRecorder:Kinds must list one or more of cpu, contention, allocations, waits, comma-separated; got '{badKind}'.");
+            failures.Add($"TraceProf:FlightRecorder:Kinds must list one or more of cpu, contention, allocations, waits, exceptions, comma-separated; got '{badKind}'.");
         }
 
         if (recorder.MinStatusCode is > 0 and < 400)

@@ -113,6 +113,8 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             methods = stats?.Methods,
             rundowns = recorder?.Rundowns,
             eventsRead = stats?.EventsRead,
+            exceptionsThrown = stats?.ExceptionsThrown,
+            exceptionsSampledOut = stats?.ExceptionsSampledOut,
             triggered = admitted,
             saved = recorderService.Saved,
             droppedRateLimited = rateLimited,

@@ -71,6 +71,7 @@ internal sealed class FlightRecorderService : BackgroundService
             Contention = kinds.HasFlag(CaptureKindSet.Contention),
             Waits = kinds.HasFlag(CaptureKindSet.Block),
             Allocations = kinds.HasFlag(CaptureKindSet.Allocations),
+            Exceptions = kinds.HasFlag(CaptureKindSet.Exceptions),
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
         };
@@ -159,7 +160,7 @@ internal sealed class FlightRecorderService : BackgroundService
             savedId = (await StoreAsync(request, request.SnapshotId, CaptureKind.Cpu, cpu, stoppingToken).ConfigureAwait(false))?.Id;
         }
 
-        foreach (var (kind, profile) in new[] { (CaptureKind.Contention, slice.Contention), (CaptureKind.Allocations, slice.Allocations), (CaptureKind.Block, slice.Block) })
+        foreach (var (kind, profile) in new[] { (CaptureKind.Contention, slice.Contention), (CaptureKind.Allocations, slice.Allocations), (CaptureKind.Block, slice.Block), (CaptureKind.Exceptions, slice.Exceptions) })
         {
             if (profile is not null)
             {

@@ -29,6 +29,14 @@ internal sealed class FlightRecorderOptions
     /// </summary>
     public bool Allocations { get; init; }
 
+    /// <summary>
+    /// Gets whether first-chance exceptions (type and throw stack, no message) are recorded for the slice's exceptions
+    /// profile. Bounded: past <see cref="RecordingHandler.ExceptionsPerSecondInFull"/> in a second a storm is sampled
+    /// (one in <see cref="RecordingHandler.StormSampleEvery"/>, standing for the others), and the profile says so.
+    /// Default value: false.
+    /// </summary>
+    public bool Exceptions { get; init; }
+
     /// <summary>Gets how far back the recorder keeps samples. Default value: 30 seconds. Range: 1 s to 10 minutes.</summary>
     public TimeSpan Window { get; init; } = DefaultWindow;
 
