@@ -63,8 +63,14 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _ring = new SampleRing(options.Window, options.MaxSamples);
         _names = new RecorderMethodNames(_time, _logger);
-        _handler = _names.NewHandler(_ring);
+        _handler = _names.NewHandler(_ring, options.ThreadPoolEvents ? PoolStarvation : null);
     }
+
+    /// <summary>
+    /// Gets the thread pool's injections for blocked workers as the session reports them (counted only when
+    /// <see cref="FlightRecorderOptions.ThreadPoolEvents"/> is on).
+    /// </summary>
+    public ThreadPoolStarvation PoolStarvation { get; } = new();
 
     /// <summary>Gets whether the session runs.</summary>
     public bool IsRunning => Volatile.Read(ref _state) == 1 && !_readerDone.Task.IsCompleted;
@@ -93,7 +99,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         _timeline = TimelineRecorder.Start();
         try
         {
-            _session = await StartSessionAsync(KindProviders.For(Kinds), requestRundown: false, cancellationToken).ConfigureAwait(false);
+            _session = await StartSessionAsync(KindProviders.For(Kinds, _options.ThreadPoolEvents ? RuntimeEvents.ThreadingKeyword : 0), requestRundown: false, cancellationToken).ConfigureAwait(false);
             var session = _session;
             _reader = new Thread(() => ReadLive(session))
             {

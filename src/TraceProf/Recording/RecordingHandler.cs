@@ -48,13 +48,17 @@ internal sealed class RecordingHandler : ProfilingEventHandler
     private long _exceptionsThrown;
     private long _exceptionsSampledOut;
 
-    public RecordingHandler(SampleRing? ring, MethodAddressTable methods, Lock methodsLock)
+    public RecordingHandler(SampleRing? ring, MethodAddressTable methods, Lock methodsLock, ThreadPoolStarvation? starvation = null)
     {
+        Starvation = starvation;
         _ring = ring;
         _methods = methods;
         _methodsLock = methodsLock;
         _typeIds = _typeNameIds.GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    /// <summary>Gets where thread-pool adjustment events go (null: they are not decoded).</summary>
+    public ThreadPoolStarvation? Starvation { get; }
 
     /// <summary>Gets the newest event timestamp read (Stopwatch clock).</summary>
     public long LatestTimestamp => Volatile.Read(ref _latest);
@@ -151,6 +155,10 @@ internal sealed class RecordingHandler : ProfilingEventHandler
                 break;
             case ProfilingEvent.ExceptionThrown when _ring is not null:
                 OnException(in header, payload);
+                break;
+            case ProfilingEvent.ThreadPoolAdjustment when Starvation is not null && payload.Length >= 16:
+                // AverageThroughput (double), NewWorkerThreadCount (uint32), Reason (uint32), ClrInstanceID (uint16).
+                Starvation.OnAdjustment(header.Timestamp, BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]), BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]));
                 break;
             default:
                 break;
