@@ -36,6 +36,25 @@ public sealed class TraceProfFlightRecorderOptions
     /// <summary>The default of <see cref="HeapGrowthCheckSeconds"/>.</summary>
     public const int DefaultHeapGrowthCheckSeconds = 10;
 
+    /// <summary>The default of <see cref="StarvationSnapshotMinIntervalSeconds"/>.</summary>
+    public const int DefaultStarvationSnapshotMinIntervalSeconds = 60;
+
+    /// <summary>
+    /// Gets or sets the thread-pool starvation trigger: the recorder's session also reads the pool's worker-adjustment
+    /// events, and when the runtime adds workers because its workers are blocked (reason Starvation, or — sync-over-async
+    /// on .NET 9+ — CooperativeBlocking with a higher count) a <c>block</c> snapshot (2 s of blocking waits) and a
+    /// <c>threads</c> snapshot of the process are saved with trigger <c>threadpool:starvation</c>, at most once per
+    /// <see cref="StarvationSnapshotMinIntervalSeconds"/>. Default value: <see langword="true"/>.
+    /// </summary>
+    public bool OnThreadPoolStarvation { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the least time between two starvation snapshot pairs, in seconds. Default value: 60. Range: 10 to
+    /// 86400.
+    /// </summary>
+    [Range(10, 86_400)]
+    public int StarvationSnapshotMinIntervalSeconds { get; set; } = DefaultStarvationSnapshotMinIntervalSeconds;
+
     /// <summary>
     /// Gets or sets whether the flight recorder runs. It keeps one EventPipe session open for the life of the
     /// process; see the README for its cost and the recommended <c>DOTNET_EventPipeThreadSamplingRate</c>.

@@ -57,6 +57,14 @@ internal static partial class Log
         Message = "The GC heap grew {GrowthPercent}%, but the heap snapshot could not be taken; the next try follows the minimum interval")]
     public static partial void HeapGrowthSnapshotFailed(ILogger logger, Exception exception, long growthPercent);
 
+    [LoggerMessage(EventId = 127, EventName = "StarvationSnapshotSaved", Level = LogLevel.Warning,
+        Message = "The thread pool added workers because its workers were blocked ({Reason}, {Workers} workers); block snapshot {BlockSnapshotId} and threads snapshot {ThreadsSnapshotId} saved with trigger {Trigger}")]
+    public static partial void StarvationSnapshotSaved(ILogger logger, string reason, int workers, string? blockSnapshotId, string? threadsSnapshotId, string trigger);
+
+    [LoggerMessage(EventId = 128, EventName = "StarvationSnapshotFailed", Level = LogLevel.Warning,
+        Message = "The thread pool starved, but its {Kind} snapshot could not be taken; the next try follows the minimum interval")]
+    public static partial void StarvationSnapshotFailed(ILogger logger, Exception exception, string kind);
+
     // 140–159: the browser UI.
     [LoggerMessage(EventId = 140, EventName = "UiSignedIn", Level = LogLevel.Information, Message = "TraceProf UI sign-in as role {Role} proven by {Proof}")]
     public static partial void UiSignedIn(ILogger logger, string role, string proof);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -17,7 +18,7 @@ namespace TraceProf.AspNetCore.Endpoints;
 /// <c>/pprof/</c>: the index of the profiles, as HTML for a browser and as JSON (with the flight recorder's status)
 /// for everything else; and the answer for a profile name that does not exist.
 /// </summary>
-internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator)
+internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator, StarvationTrigger starvation)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -36,15 +37,25 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             $"Unknown profile '{QueryParser.Echo(name)}'; available: profile, allocs, contention (mutex), block, threads (goroutine), trace, heap, exceptions. See {_options.PathPrefix}/pprof/.");
     }
 
-    // The pool's own figures, read when asked. The engine's ThreadPoolMonitor (starvation events) is not kept running:
-    // an in-process EventListener on the runtime provider stops the runtime from logging types afresh for a later
-    // heap snapshot (every object of a second snapshot came out as [type 0x…]; docs/design-notes.md).
-    private static object ThreadPoolNow() => new
+    // The pool's own figures, read when asked, and the injections for blocked workers that the flight recorder's
+    // session reported (null while the recorder does not run or reads no thread-pool events).
+    internal object ThreadPoolNow()
     {
-        threadCount = ThreadPool.ThreadCount,
-        pendingWorkItemCount = ThreadPool.PendingWorkItemCount,
-        completedWorkItemCount = ThreadPool.CompletedWorkItemCount,
-    };
+        var recorder = recorderService.Started.IsCompletedSuccessfully ? recorderService.Started.Result : null;
+        var pool = recorder is { Options.ThreadPoolEvents: true } ? recorder.PoolStarvation : null;
+        var last = pool?.LastDetectedTimestamp ?? 0;
+        return new
+        {
+            threadCount = ThreadPool.ThreadCount,
+            pendingWorkItemCount = ThreadPool.PendingWorkItemCount,
+            completedWorkItemCount = ThreadPool.CompletedWorkItemCount,
+            starvationAdjustments = pool?.StarvationAdjustments,
+            blockingInjections = pool?.BlockingInjections,
+            lastStarvationSecondsAgo = last == 0 ? (double?)null : Math.Round(Stopwatch.GetElapsedTime(last).TotalSeconds, 1),
+            starvationSnapshots = starvation.Saved,
+            starvationSkipped = starvation.Skipped,
+        };
+    }
 
     private async Task IndexAsync(HttpContext context)
     {

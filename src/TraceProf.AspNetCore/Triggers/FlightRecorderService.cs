@@ -72,6 +72,7 @@ internal sealed class FlightRecorderService : BackgroundService
             Waits = kinds.HasFlag(CaptureKindSet.Block),
             Allocations = kinds.HasFlag(CaptureKindSet.Allocations),
             Exceptions = kinds.HasFlag(CaptureKindSet.Exceptions),
+            ThreadPoolEvents = settings.OnThreadPoolStarvation,
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
         };
