@@ -56,6 +56,12 @@ public sealed class TraceProfFlightRecorderOptions
     public int StarvationSnapshotMinIntervalSeconds { get; set; } = DefaultStarvationSnapshotMinIntervalSeconds;
 
     /// <summary>
+    /// Gets the runtime triggers (process CPU, GC pause, thread-pool queue), bound from
+    /// <c>TraceProf:FlightRecorder:Triggers</c>; each off by default.
+    /// </summary>
+    public TraceProfRuntimeTriggerOptions Triggers { get; } = new();
+
+    /// <summary>
     /// Gets or sets whether the flight recorder runs. It keeps one EventPipe session open for the life of the
     /// process; see the README for its cost and the recommended <c>DOTNET_EventPipeThreadSamplingRate</c>.
     /// Default value: <see langword="true"/>.

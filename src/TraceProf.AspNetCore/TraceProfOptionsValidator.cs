@@ -80,6 +80,7 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
 
         AddAnnotationFailures(options, "TraceProf", failures);
         AddAnnotationFailures(recorder, "TraceProf:FlightRecorder", failures);
+        AddAnnotationFailures(recorder.Triggers, "TraceProf:FlightRecorder:Triggers", failures);
         AddAnnotationFailures(options.Storage, "TraceProf:Storage", failures);
         AddAnnotationFailures(options.Heap, "TraceProf:Heap", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

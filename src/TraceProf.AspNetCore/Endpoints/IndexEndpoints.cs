@@ -18,7 +18,7 @@ namespace TraceProf.AspNetCore.Endpoints;
 /// <c>/pprof/</c>: the index of the profiles, as HTML for a browser and as JSON (with the flight recorder's status)
 /// for everything else; and the answer for a profile name that does not exist.
 /// </summary>
-internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator, StarvationTrigger starvation)
+internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator, StarvationTrigger starvation, RuntimeTriggers runtimeTriggers)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -131,6 +131,26 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             droppedRateLimited = rateLimited,
             droppedDuplicateTrace = duplicates,
             droppedQueueFull = queueFull,
+            runtimeTriggers = RuntimeTriggersStatus(),
+        };
+    }
+
+    private object RuntimeTriggersStatus()
+    {
+        var settings = _options.FlightRecorder.Triggers;
+        var (evaluations, cooledDown) = runtimeTriggers.Counts;
+        var last = runtimeTriggers.Last;
+        return new
+        {
+            cpuPercent = settings.CpuPercent,
+            gcPausePercent = settings.GcPausePercent,
+            threadPoolQueueLength = settings.ThreadPoolQueueLength,
+            windowSeconds = settings.CpuWindowSeconds,
+            cooldownMinutes = settings.TriggerCooldownMinutes,
+            readings = evaluations,
+            fired = runtimeTriggers.Saved,
+            cooledDown,
+            lastWindow = last is { } l ? new { cpuPercent = Math.Round(l.CpuPercent, 1), gcPausePercent = Math.Round(l.GcPausePercent, 2), minQueueLength = l.MinQueueLength } : null,
         };
     }
 
