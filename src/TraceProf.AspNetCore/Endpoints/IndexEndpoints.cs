@@ -38,23 +38,21 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
     }
 
     // The pool's own figures, read when asked, and the injections for blocked workers that the flight recorder's
-    // session reported (null while the recorder does not run or reads no thread-pool events).
-    internal object ThreadPoolNow()
+    // session reported (null while the recorder does not run or reads no thread-pool events). The UI shows them too.
+    internal ThreadPoolFigures ThreadPoolStatus()
     {
         var recorder = recorderService.Started.IsCompletedSuccessfully ? recorderService.Started.Result : null;
         var pool = recorder is { Options.ThreadPoolEvents: true } ? recorder.PoolStarvation : null;
         var last = pool?.LastDetectedTimestamp ?? 0;
-        return new
-        {
-            threadCount = ThreadPool.ThreadCount,
-            pendingWorkItemCount = ThreadPool.PendingWorkItemCount,
-            completedWorkItemCount = ThreadPool.CompletedWorkItemCount,
-            starvationAdjustments = pool?.StarvationAdjustments,
-            blockingInjections = pool?.BlockingInjections,
-            lastStarvationSecondsAgo = last == 0 ? (double?)null : Math.Round(Stopwatch.GetElapsedTime(last).TotalSeconds, 1),
-            starvationSnapshots = starvation.Saved,
-            starvationSkipped = starvation.Skipped,
-        };
+        return new ThreadPoolFigures(
+            ThreadPool.ThreadCount,
+            ThreadPool.PendingWorkItemCount,
+            ThreadPool.CompletedWorkItemCount,
+            pool?.StarvationAdjustments,
+            pool?.BlockingInjections,
+            last == 0 ? null : Math.Round(Stopwatch.GetElapsedTime(last).TotalSeconds, 1),
+            starvation.Saved,
+            starvation.Skipped);
     }
 
     private async Task IndexAsync(HttpContext context)
@@ -102,7 +100,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             return;
         }
 
-        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolNow() }, Json).ExecuteAsync(context).ConfigureAwait(false);
+        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolStatus() }, Json).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     private object FlightRecorderStatus()
@@ -156,3 +154,14 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
 
     private sealed record IndexEntry(string Name, string Href, string Capability, string Description);
 }
+
+/// <summary>The thread pool now and what the starvation trigger saw (the index's <c>threadPool</c>, and the UI's line).</summary>
+internal sealed record ThreadPoolFigures(
+    int ThreadCount,
+    long PendingWorkItemCount,
+    long CompletedWorkItemCount,
+    long? StarvationAdjustments,
+    long? BlockingInjections,
+    double? LastStarvationSecondsAgo,
+    long StarvationSnapshots,
+    long StarvationSkipped);
