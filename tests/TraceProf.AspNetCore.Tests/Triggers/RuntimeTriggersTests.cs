@@ -65,26 +65,41 @@ public sealed class RuntimeTriggersTests
         });
         await FlightRecorderServiceTests.WaitUntilRecordingAsync(host.Client);
 
-        // Work items that sleep (the pool is not told they block) queued far faster than its workers take them: the
-        // queue stays long for seconds while the pool slowly adds workers.
-        var release = 0;
-        var items = Enumerable.Range(0, 1500).Select(_ => Task.Run(() =>
+        // Work items that sleep (the pool is not told they block), fed from a dedicated thread so that the queue stays
+        // over the threshold however many workers the pool has (earlier tests may have left it many), until the
+        // evaluator has seen a whole window of it.
+        var triggers = host.Services.GetRequiredService<RuntimeTriggers>();
+        var sustained = 0;
+        var feeder = new Thread(() =>
         {
-            if (Volatile.Read(ref release) == 0)
+            var waited = Stopwatch.StartNew();
+            while (Volatile.Read(ref sustained) == 0 && waited.Elapsed < Patience)
             {
-                Thread.Sleep(20);
+                while (ThreadPool.PendingWorkItemCount < 200)
+                {
+                    ThreadPool.QueueUserWorkItem(static _ => Thread.Sleep(20));
+                }
+
+                if (triggers.Last is { MinQueueLength: >= 20 })
+                {
+                    Volatile.Write(ref sustained, 1);
+                }
+
+                Thread.Sleep(5);
             }
-        })).ToArray();
+        }) { IsBackground = true, Name = "queue feeder" };
+        feeder.Start();
         try
         {
+            await WaitAsync(() => Volatile.Read(ref sustained) == 1, "a whole window of a long queue");
             var row = await WaitForRowAsync(host.Client, "threadpool-queue:", kind: null);
             Assert.Matches(@"^threadpool-queue:\d+$", row.GetProperty("trigger").GetString());
             Assert.True(int.Parse(row.GetProperty("trigger").GetString()!["threadpool-queue:".Length..], System.Globalization.CultureInfo.InvariantCulture) >= 20);
         }
         finally
         {
-            Volatile.Write(ref release, 1);
-            await Task.WhenAll(items).WaitAsync(Patience);
+            Volatile.Write(ref sustained, 1);
+            feeder.Join();
         }
     }
 
