@@ -3,12 +3,14 @@
 # recorder off), with the flight recorder on (at the default and the recommended sampling rate), and during an
 # on-demand CPU capture. Loopback only, bounded in time. Needs wrk (apt-get install -y wrk).
 #   benchmarks/load/run.sh [seconds per measurement, default 15] [rounds, default 3]
+# REQUEST_PATH=/trouble/throw?count=1 measures another endpoint (default /orders/quote?items=2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
 rounds=${2:-3}
-port=5080
+port=${PORT:-5080}
 url="http://127.0.0.1:$port"
+path=${REQUEST_PATH:-/orders/quote?items=2}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 2; }
 
 dotnet build -c Release samples/ShopDemo -v q -nologo >/dev/null
@@ -17,16 +19,17 @@ store=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$store"' EXIT
 
 start() { # $1 = true|false: TraceProf registered; $2 = DOTNET_EventPipeThreadSamplingRate (hex ms) or empty;
-          # $3 = flight recorder true|false; $4 = recorder kinds
+          # $3 = flight recorder true|false; $4 = recorder kinds; $5… = more --key=value settings
+  local more=("${@:5}")
   env ${2:+DOTNET_EventPipeThreadSamplingRate=$2} dotnet "$dll" --urls "$url" --ShopDemo:SimulateShoppers=false --ShopDemo:TraceProf="$1" \
     --TraceProf:FlightRecorder:Enabled="${3:-false}" --TraceProf:FlightRecorder:Kinds="${4:-cpu,contention}" \
-    --TraceProf:Storage:Path="$store" --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
+    --TraceProf:Storage:Path="$store" --Logging:LogLevel:Default=Warning "${more[@]}" >/dev/null 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -fs "$url/" >/dev/null 2>&1 && break; sleep 0.1; done
-  wrk -t1 -c16 -d8s "$url/orders/quote?items=2" >/dev/null   # warm-up: JIT, tiered PGO, pools; the same for every mode
+  wrk -t1 -c16 -d8s "$url$path" >/dev/null   # warm-up: JIT, tiered PGO, pools; the same for every mode
 }
 stop() { kill "$server"; wait "$server" 2>/dev/null || true; }
-measure() { wrk -t1 -c16 -d"${seconds}s" "$url/orders/quote?items=2" | awk '/Requests\/sec/ {print $2}'; }
+measure() { wrk -t1 -c16 -d"${seconds}s" "$url$path" | awk '/Requests\/sec/ {print $2}'; }
 during_capture() { # a CPU capture runs over the whole measurement
   curl -s -o /dev/null -H 'X-Debug-Role: admin' "$url/debug/profile?seconds=$((seconds + 4))" &
   local capture=$!
@@ -47,6 +50,13 @@ declare -A modes=(
   [recorder64]="true 64 true no"
   [contentionA]="true A true no contention"
   [capture]="true - false yes"
+  # issues 14 and 19: the default kinds since then (cpu,contention,exceptions), with and without waits, exceptions,
+  # the thread-pool events and the runtime triggers (set, never firing).
+  [kinds19A]="true A true no cpu,contention,exceptions --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
+  [noexcA]="true A true no cpu,contention --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
+  [waitsA]="true A true no cpu,contention,exceptions,waits --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
+  [poolA]="true A true no cpu,contention,exceptions --TraceProf:FlightRecorder:OnThreadPoolStarvation=true"
+  [triggersA]="true A true no cpu,contention,exceptions --TraceProf:FlightRecorder:OnThreadPoolStarvation=false --TraceProf:FlightRecorder:Triggers:CpuPercent=100 --TraceProf:FlightRecorder:Triggers:GcPausePercent=100 --TraceProf:FlightRecorder:Triggers:ThreadPoolQueueLength=10000000"
   [captureA]="true A false yes"
 )
 read -r -a order <<<"${MODES:-off idle recorder recorderA capture captureA}"
@@ -54,9 +64,10 @@ declare -A total
 for round in $(seq 1 "$rounds"); do
   line="round $round:"
   for mode in "${order[@]}"; do
-    read -r traceprof rate recorder capture kinds <<<"${modes[$mode]}"
+    read -r traceprof rate recorder capture kinds more <<<"${modes[$mode]}"
     [[ $rate == - ]] && rate=""
-    start "$traceprof" "$rate" "$recorder" "$kinds"
+    read -r -a more <<<"${more:-}"
+    start "$traceprof" "$rate" "$recorder" "$kinds" "${more[@]}"
     if [[ $capture == yes ]]; then r=$(during_capture); else r=$(measure); fi
     stop
     total[$mode]="${total[$mode]:-} $r"
@@ -76,6 +87,11 @@ declare -A label=(
   [contentionA]="flight recorder on, contention only (no sampler)"
   [capture]="during a CPU capture, recorder off (default 1 ms sampling)"
   [captureA]="during a CPU capture, recorder off (DOTNET_EventPipeThreadSamplingRate=A, 10 ms)"
+  [kinds19A]="recorder A, cpu,contention,exceptions (the default kinds)"
+  [noexcA]="recorder A, cpu,contention (no exceptions)"
+  [waitsA]="recorder A, cpu,contention,exceptions,waits"
+  [poolA]="recorder A, default kinds + thread-pool events (starvation trigger on)"
+  [triggersA]="recorder A, default kinds + runtime triggers set (MeterListener, never firing)"
 )
 off=$(echo "${total[off]}" | median)
 echo "| mode | req/s (median of $rounds × ${seconds}s) | vs without |"

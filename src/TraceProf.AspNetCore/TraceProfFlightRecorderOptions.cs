@@ -10,7 +10,7 @@ namespace TraceProf.AspNetCore;
 public sealed class TraceProfFlightRecorderOptions
 {
     /// <summary>Default value of <see cref="Kinds"/>.</summary>
-    public const string DefaultKinds = "cpu,contention";
+    public const string DefaultKinds = "cpu,contention,exceptions";
 
     /// <summary>Default value of <see cref="WindowSeconds"/>.</summary>
     public const int DefaultWindowSeconds = 30;
@@ -36,6 +36,31 @@ public sealed class TraceProfFlightRecorderOptions
     /// <summary>The default of <see cref="HeapGrowthCheckSeconds"/>.</summary>
     public const int DefaultHeapGrowthCheckSeconds = 10;
 
+    /// <summary>The default of <see cref="StarvationSnapshotMinIntervalSeconds"/>.</summary>
+    public const int DefaultStarvationSnapshotMinIntervalSeconds = 60;
+
+    /// <summary>
+    /// Gets or sets the thread-pool starvation trigger: the recorder's session also reads the pool's worker-adjustment
+    /// events, and when the runtime adds workers because its workers are blocked (reason Starvation, or — sync-over-async
+    /// on .NET 9+ — CooperativeBlocking with a higher count) a <c>block</c> snapshot (2 s of blocking waits) and a
+    /// <c>threads</c> snapshot of the process are saved with trigger <c>threadpool:starvation</c>, at most once per
+    /// <see cref="StarvationSnapshotMinIntervalSeconds"/>. Default value: <see langword="true"/>.
+    /// </summary>
+    public bool OnThreadPoolStarvation { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the least time between two starvation snapshot pairs, in seconds. Default value: 60. Range: 10 to
+    /// 86400.
+    /// </summary>
+    [Range(10, 86_400)]
+    public int StarvationSnapshotMinIntervalSeconds { get; set; } = DefaultStarvationSnapshotMinIntervalSeconds;
+
+    /// <summary>
+    /// Gets the runtime triggers (process CPU, GC pause, thread-pool queue), bound from
+    /// <c>TraceProf:FlightRecorder:Triggers</c>; each off by default.
+    /// </summary>
+    public TraceProfRuntimeTriggerOptions Triggers { get; } = new();
+
     /// <summary>
     /// Gets or sets whether the flight recorder runs. It keeps one EventPipe session open for the life of the
     /// process; see the README for its cost and the recommended <c>DOTNET_EventPipeThreadSamplingRate</c>.
@@ -45,8 +70,10 @@ public sealed class TraceProfFlightRecorderOptions
 
     /// <summary>
     /// Gets or sets what is recorded, comma-separated: <c>cpu</c> (the runtime's thread sampler: CPU and wall
-    /// time), <c>contention</c> (lock waits) and <c>allocations</c> (.NET 10's sampled allocations, about one per
-    /// 100 KiB allocated). Default value: <c>cpu,contention</c>.
+    /// time), <c>contention</c> (lock waits), <c>allocations</c> (.NET 10's sampled allocations, about one per
+    /// 100 KiB allocated), <c>waits</c> (blocking waits, the block profile) and <c>exceptions</c> (first-chance
+    /// exceptions with their throw stacks, no messages; a storm past 1,000 a second is sampled 1 in 100 and the profile
+    /// says so). Default value: <c>cpu,contention,exceptions</c>.
     /// </summary>
     public string Kinds { get; set; } = DefaultKinds;
 
@@ -74,7 +101,7 @@ public sealed class TraceProfFlightRecorderOptions
     public int HeapGrowthCheckSeconds { get; set; } = DefaultHeapGrowthCheckSeconds;
 
     /// <summary>
-    /// Reads <see cref="Kinds"/>: one or more of <c>cpu</c>, <c>contention</c>, <c>allocations</c> (or <c>allocs</c>),
+    /// Reads <see cref="Kinds"/>: one or more of <c>cpu</c>, <c>contention</c>, <c>allocations</c> (or <c>allocs</c>), <c>waits</c> (or <c>block</c>), <c>exceptions</c>,
     /// comma-separated, any letter case. On failure <paramref name="bad"/> is the word that is not a kind (or the
     /// whole value when it names none).
     /// </summary>
@@ -90,6 +117,7 @@ public sealed class TraceProfFlightRecorderOptions
                 "contention" => CaptureKindSet.Contention,
                 "allocations" or "allocs" => CaptureKindSet.Allocations,
                 "waits" or "block" => CaptureKindSet.Block,
+                "exceptions" => CaptureKindSet.Exceptions,
                 _ => CaptureKindSet.None,
             };
             if (kind == CaptureKindSet.None)

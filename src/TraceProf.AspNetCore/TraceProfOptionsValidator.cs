@@ -62,7 +62,7 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
         var recorder = options.FlightRecorder;
         if (!recorder.TryGetKinds(out _, out var badKind))
         {
-            failures.Add($"TraceProf:FlightRecorder:Kinds must list one or more of cpu, contention, allocations, waits, comma-separated; got '{badKind}'.");
+            failures.Add($"TraceProf:FlightRecorder:Kinds must list one or more of cpu, contention, allocations, waits, exceptions, comma-separated; got '{badKind}'.");
         }
 
         if (recorder.MinStatusCode is > 0 and < 400)
@@ -80,6 +80,7 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
 
         AddAnnotationFailures(options, "TraceProf", failures);
         AddAnnotationFailures(recorder, "TraceProf:FlightRecorder", failures);
+        AddAnnotationFailures(recorder.Triggers, "TraceProf:FlightRecorder:Triggers", failures);
         AddAnnotationFailures(options.Storage, "TraceProf:Storage", failures);
         AddAnnotationFailures(options.Heap, "TraceProf:Heap", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

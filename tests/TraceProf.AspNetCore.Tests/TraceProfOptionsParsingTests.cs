@@ -28,6 +28,7 @@ public sealed class TraceProfOptionsParsingTests
     [InlineData(" CPU , allocs ", "Cpu, Allocations")]
     [InlineData("allocations,contention,cpu,cpu", "Cpu, Allocations, Contention")]
     [InlineData("cpu,waits", "Cpu, Block")]
+    [InlineData("cpu,contention,exceptions", "Cpu, Contention, Exceptions")]
     public void RecorderKinds_ReadTheCommaList(string value, string expected)
     {
         Assert.True(new TraceProfFlightRecorderOptions { Kinds = value }.TryGetKinds(out var kinds, out _));

@@ -124,6 +124,10 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton<FlightRecorderService>();
         services.AddHostedService(sp => sp.GetRequiredService<FlightRecorderService>());
         services.AddHostedService<HeapGrowthTrigger>(); // FlightRecorder:HeapGrowthPercent, off by default
+        services.AddSingleton<StarvationTrigger>();
+        services.AddHostedService(sp => sp.GetRequiredService<StarvationTrigger>()); // FlightRecorder:OnThreadPoolStarvation, on by default
+        services.AddSingleton<RuntimeTriggers>();
+        services.AddHostedService(sp => sp.GetRequiredService<RuntimeTriggers>()); // FlightRecorder:Triggers, each off by default
 
         // While a capture listens, ASP.NET Core must start an Activity per request even without OpenTelemetry,
         // so that every sample can name its trace.

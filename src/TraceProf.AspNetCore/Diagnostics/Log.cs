@@ -57,6 +57,26 @@ internal static partial class Log
         Message = "The GC heap grew {GrowthPercent}%, but the heap snapshot could not be taken; the next try follows the minimum interval")]
     public static partial void HeapGrowthSnapshotFailed(ILogger logger, Exception exception, long growthPercent);
 
+    [LoggerMessage(EventId = 127, EventName = "StarvationSnapshotSaved", Level = LogLevel.Warning,
+        Message = "The thread pool added workers because its workers were blocked ({Reason}, {Workers} workers); block snapshot {BlockSnapshotId} and threads snapshot {ThreadsSnapshotId} saved with trigger {Trigger}")]
+    public static partial void StarvationSnapshotSaved(ILogger logger, string reason, int workers, string? blockSnapshotId, string? threadsSnapshotId, string trigger);
+
+    [LoggerMessage(EventId = 128, EventName = "StarvationSnapshotFailed", Level = LogLevel.Warning,
+        Message = "The thread pool starved, but its {Kind} snapshot could not be taken; the next try follows the minimum interval")]
+    public static partial void StarvationSnapshotFailed(ILogger logger, Exception exception, string kind);
+
+    [LoggerMessage(EventId = 129, EventName = "RuntimeTriggerFired", Level = LogLevel.Warning,
+        Message = "Runtime trigger {Trigger} over the last {WindowSeconds} s: the flight recorder's window was saved as process-wide snapshots ({Snapshots}); this trigger waits {CooldownMinutes} min before the next")]
+    public static partial void RuntimeTriggerFired(ILogger logger, string trigger, int windowSeconds, string snapshots, int cooldownMinutes);
+
+    [LoggerMessage(EventId = 130, EventName = "RuntimeTriggerFailed", Level = LogLevel.Warning,
+        Message = "Runtime trigger {Trigger} failed; the host carries on")]
+    public static partial void RuntimeTriggerFailed(ILogger logger, Exception exception, string trigger);
+
+    [LoggerMessage(EventId = 131, EventName = "RuntimeTriggersListening", Level = LogLevel.Information,
+        Message = "Runtime triggers read the System.Runtime meter ({Instruments}): CpuPercent {CpuPercent}, GcPausePercent {GcPausePercent}, ThreadPoolQueueLength {QueueLength} (0 = off), over {WindowSeconds} s")]
+    public static partial void RuntimeTriggersListening(ILogger logger, string instruments, int cpuPercent, int gcPausePercent, int queueLength, int windowSeconds);
+
     // 140–159: the browser UI.
     [LoggerMessage(EventId = 140, EventName = "UiSignedIn", Level = LogLevel.Information, Message = "TraceProf UI sign-in as role {Role} proven by {Proof}")]
     public static partial void UiSignedIn(ILogger logger, string role, string proof);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -17,7 +18,7 @@ namespace TraceProf.AspNetCore.Endpoints;
 /// <c>/pprof/</c>: the index of the profiles, as HTML for a browser and as JSON (with the flight recorder's status)
 /// for everything else; and the answer for a profile name that does not exist.
 /// </summary>
-internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator)
+internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator, StarvationTrigger starvation, RuntimeTriggers runtimeTriggers)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -36,15 +37,23 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             $"Unknown profile '{QueryParser.Echo(name)}'; available: profile, allocs, contention (mutex), block, threads (goroutine), trace, heap, exceptions. See {_options.PathPrefix}/pprof/.");
     }
 
-    // The pool's own figures, read when asked. The engine's ThreadPoolMonitor (starvation events) is not kept running:
-    // an in-process EventListener on the runtime provider stops the runtime from logging types afresh for a later
-    // heap snapshot (every object of a second snapshot came out as [type 0x…]; docs/design-notes.md).
-    private static object ThreadPoolNow() => new
+    // The pool's own figures, read when asked, and the injections for blocked workers that the flight recorder's
+    // session reported (null while the recorder does not run or reads no thread-pool events). The UI shows them too.
+    internal ThreadPoolFigures ThreadPoolStatus()
     {
-        threadCount = ThreadPool.ThreadCount,
-        pendingWorkItemCount = ThreadPool.PendingWorkItemCount,
-        completedWorkItemCount = ThreadPool.CompletedWorkItemCount,
-    };
+        var recorder = recorderService.Started.IsCompletedSuccessfully ? recorderService.Started.Result : null;
+        var pool = recorder is { Options.ThreadPoolEvents: true } ? recorder.PoolStarvation : null;
+        var last = pool?.LastDetectedTimestamp ?? 0;
+        return new ThreadPoolFigures(
+            ThreadPool.ThreadCount,
+            ThreadPool.PendingWorkItemCount,
+            ThreadPool.CompletedWorkItemCount,
+            pool?.StarvationAdjustments,
+            pool?.BlockingInjections,
+            last == 0 ? null : Math.Round(Stopwatch.GetElapsedTime(last).TotalSeconds, 1),
+            starvation.Saved,
+            starvation.Skipped);
+    }
 
     private async Task IndexAsync(HttpContext context)
     {
@@ -91,7 +100,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             return;
         }
 
-        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolNow() }, Json).ExecuteAsync(context).ConfigureAwait(false);
+        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolStatus() }, Json).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     private object FlightRecorderStatus()
@@ -113,13 +122,46 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             methods = stats?.Methods,
             rundowns = recorder?.Rundowns,
             eventsRead = stats?.EventsRead,
+            exceptionsThrown = stats?.ExceptionsThrown,
+            exceptionsSampledOut = stats?.ExceptionsSampledOut,
             triggered = admitted,
             saved = recorderService.Saved,
             droppedRateLimited = rateLimited,
             droppedDuplicateTrace = duplicates,
             droppedQueueFull = queueFull,
+            runtimeTriggers = RuntimeTriggersStatus(),
+        };
+    }
+
+    private object RuntimeTriggersStatus()
+    {
+        var settings = _options.FlightRecorder.Triggers;
+        var (evaluations, cooledDown) = runtimeTriggers.Counts;
+        var last = runtimeTriggers.Last;
+        return new
+        {
+            cpuPercent = settings.CpuPercent,
+            gcPausePercent = settings.GcPausePercent,
+            threadPoolQueueLength = settings.ThreadPoolQueueLength,
+            windowSeconds = settings.CpuWindowSeconds,
+            cooldownMinutes = settings.TriggerCooldownMinutes,
+            readings = evaluations,
+            fired = runtimeTriggers.Saved,
+            cooledDown,
+            lastWindow = last is { } l ? new { cpuPercent = Math.Round(l.CpuPercent, 1), gcPausePercent = Math.Round(l.GcPausePercent, 2), minQueueLength = l.MinQueueLength } : null,
         };
     }
 
     private sealed record IndexEntry(string Name, string Href, string Capability, string Description);
 }
+
+/// <summary>The thread pool now and what the starvation trigger saw (the index's <c>threadPool</c>, and the UI's line).</summary>
+internal sealed record ThreadPoolFigures(
+    int ThreadCount,
+    long PendingWorkItemCount,
+    long CompletedWorkItemCount,
+    long? StarvationAdjustments,
+    long? BlockingInjections,
+    double? LastStarvationSecondsAgo,
+    long StarvationSnapshots,
+    long StarvationSkipped);

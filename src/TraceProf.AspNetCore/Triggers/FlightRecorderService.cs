@@ -71,6 +71,8 @@ internal sealed class FlightRecorderService : BackgroundService
             Contention = kinds.HasFlag(CaptureKindSet.Contention),
             Waits = kinds.HasFlag(CaptureKindSet.Block),
             Allocations = kinds.HasFlag(CaptureKindSet.Allocations),
+            Exceptions = kinds.HasFlag(CaptureKindSet.Exceptions),
+            ThreadPoolEvents = settings.OnThreadPoolStarvation,
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
         };
@@ -159,7 +161,7 @@ internal sealed class FlightRecorderService : BackgroundService
             savedId = (await StoreAsync(request, request.SnapshotId, CaptureKind.Cpu, cpu, stoppingToken).ConfigureAwait(false))?.Id;
         }
 
-        foreach (var (kind, profile) in new[] { (CaptureKind.Contention, slice.Contention), (CaptureKind.Allocations, slice.Allocations), (CaptureKind.Block, slice.Block) })
+        foreach (var (kind, profile) in new[] { (CaptureKind.Contention, slice.Contention), (CaptureKind.Allocations, slice.Allocations), (CaptureKind.Block, slice.Block), (CaptureKind.Exceptions, slice.Exceptions) })
         {
             if (profile is not null)
             {
@@ -177,15 +179,64 @@ internal sealed class FlightRecorderService : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Saves the recorder's whole window, process-wide (no request scope), as one snapshot per recorded kind with
+    /// <paramref name="trigger"/> (a runtime trigger: <c>cpu:93%</c>), all under one new trace id, each listing the
+    /// request traces it holds. Returns what was stored (nothing when the recorder does not run).
+    /// </summary>
+    /// <param name="trigger">The trigger to store.</param>
+    /// <param name="cancellationToken">Cancels the cut and the writes.</param>
+    /// <returns>The stored snapshots.</returns>
+    internal async Task<IReadOnlyList<SnapshotInfo>> SaveProcessWindowAsync(string trigger, CancellationToken cancellationToken)
+    {
+        var recorder = Started.IsCompletedSuccessfully ? Started.Result : null;
+        if (recorder is null || !recorder.IsRunning)
+        {
+            return [];
+        }
+
+        var to = Stopwatch.GetTimestamp();
+        var from = to - (long)(recorder.Options.Window.TotalSeconds * Stopwatch.Frequency);
+        var waitStarted = Stopwatch.GetTimestamp();
+        while (recorder.LatestTimestamp < to && Stopwatch.GetElapsedTime(waitStarted) < MaxWaitForEvents && recorder.IsRunning)
+        {
+            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+
+        var slice = await Task.Run(() => recorder.CutAsync(from, to, traceId: null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        var stored = new List<SnapshotInfo>();
+        foreach (var (kind, profile) in new[] { (CaptureKind.Cpu, slice.Cpu), (CaptureKind.Contention, slice.Contention), (CaptureKind.Allocations, slice.Allocations), (CaptureKind.Block, slice.Block), (CaptureKind.Exceptions, slice.Exceptions) })
+        {
+            if (profile is not null && await StoreAsync(traceId, null, trigger, SnapshotIds.NewId(_time), kind, profile, cancellationToken, listContainedTraces: true).ConfigureAwait(false) is { } info)
+            {
+                stored.Add(info);
+            }
+        }
+
+        if (stored.Count > 0)
+        {
+            Interlocked.Increment(ref _saved);
+            _metrics.SnapshotStored(Stopwatch.GetElapsedTime(to));
+        }
+
+        return stored;
+    }
+
     private Task<SnapshotInfo?> StoreAsync(TriggeredRequest request, string id, CaptureKind kind, Profile profile, CancellationToken cancellationToken) =>
+        StoreAsync(request.TraceId.ToHexString(), request.SpanId.ToHexString(), request.Trigger, id, kind, profile, cancellationToken);
+
+    // A request's slice is stored under its trace only (as before); a process-wide window lists the traces it holds.
+    private Task<SnapshotInfo?> StoreAsync(string traceId, string? spanId, string trigger, string id, CaptureKind kind, Profile profile, CancellationToken cancellationToken, bool listContainedTraces = false) =>
         _coordinator.StoreProfileAsync(
             new SnapshotInfo
             {
                 Id = id,
-                TraceId = request.TraceId.ToHexString(),
-                SpanId = request.SpanId.ToHexString(),
+                TraceId = traceId,
+                SpanId = spanId,
                 Kind = CaptureKinds.Name(kind),
-                Trigger = request.Trigger,
+                Trigger = trigger,
+                ContainedTraceIds = listContainedTraces ? CaptureCoordinator.ContainedTraces(profile, traceId) : [],
                 ServiceName = _coordinator.Options.ServiceName,
                 ServiceInstanceId = _coordinator.Options.ServiceInstanceId,
                 HostName = _coordinator.Options.HostName,

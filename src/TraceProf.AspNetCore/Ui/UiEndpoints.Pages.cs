@@ -32,6 +32,7 @@ internal sealed partial class UiEndpoints
         }
 
         var main = new StringBuilder();
+        AppendThreadPool(main);
         AppendFilterForm(main, traceId, kind, trigger);
         if (error is not null)
         {
@@ -46,6 +47,26 @@ internal sealed partial class UiEndpoints
             context.RequestAborted).ConfigureAwait(false);
         AppendTable(main, shown, traceId is not null || kind is not null || trigger is not null);
         await UiHtml.WriteAsync(context, StatusCodes.Status200OK, UiHtml.Page(ui, "Snapshots", main.ToString())).ConfigureAwait(false);
+    }
+
+    // One line of the pool's state and what the starvation trigger saw, with a link to its snapshots.
+    private void AppendThreadPool(StringBuilder main)
+    {
+        var pool = _index.ThreadPoolStatus();
+        main.Append(CultureInfo.InvariantCulture, $"<p class=\"threadpool\">Thread pool: {pool.ThreadCount} threads, {pool.PendingWorkItemCount} queued");
+        if (pool.StarvationAdjustments is { } starvation)
+        {
+            main.Append(CultureInfo.InvariantCulture, $"; starvation adjustments seen: {starvation}, injections for blocked workers: {pool.BlockingInjections}");
+            if (pool.LastStarvationSecondsAgo is { } ago)
+            {
+                main.Append(CultureInfo.InvariantCulture, $" (last {ago} s ago)");
+            }
+
+            var href = $"{UiPath}/?trigger={UiHtml.Url("threadpool:starvation")}";
+            main.Append(CultureInfo.InvariantCulture, $"; <a href=\"{UiHtml.Text(href)}\">{pool.StarvationSnapshots} starvation snapshot pairs</a>");
+        }
+
+        main.Append(".</p>");
     }
 
     private async Task TraceAsync(HttpContext context, UiContext ui)

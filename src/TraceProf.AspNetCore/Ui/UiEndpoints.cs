@@ -38,6 +38,7 @@ internal sealed partial class UiEndpoints
     private readonly SpeedscopeAssets _speedscope;
     private readonly TraceProfOptions _options;
     private readonly ILogger _logger;
+    private readonly IndexEndpoints _index;
 
     public UiEndpoints(
         TraceProfGate gate,
@@ -48,8 +49,10 @@ internal sealed partial class UiEndpoints
         ApiKeyVerifier apiKeys,
         SpeedscopeAssets speedscope,
         IOptions<TraceProfOptions> options,
-        ILogger<UiEndpoints> logger)
+        ILogger<UiEndpoints> logger,
+        IndexEndpoints index)
     {
+        _index = index;
         _gate = gate;
         _sessions = sessions;
         _store = store;

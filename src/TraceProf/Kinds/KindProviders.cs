@@ -12,8 +12,12 @@ internal static class KindProviders
 {
     /// <summary>Gets the providers that record every kind of a set in one session.</summary>
     /// <param name="kinds">The kinds; not empty.</param>
+    /// <param name="extraRuntimeKeywords">
+    /// Runtime keywords a session needs beyond its kinds' (the flight recorder's thread-pool events for the starvation
+    /// trigger, <see cref="RuntimeEvents.ThreadingKeyword"/>).
+    /// </param>
     /// <returns>One entry per provider name (EventPipe shares the level of a name, so keywords are merged).</returns>
-    public static IReadOnlyList<EventPipeProvider> For(CaptureKindSet kinds)
+    public static IReadOnlyList<EventPipeProvider> For(CaptureKindSet kinds, long extraRuntimeKeywords = 0)
     {
         if (kinds == CaptureKindSet.None || (kinds & ~All) != 0)
         {
@@ -21,7 +25,7 @@ internal static class KindProviders
         }
 
         // Every kind resolves stacks, so every session names methods.
-        var runtime = RuntimeEvents.MethodNameKeywords;
+        var runtime = RuntimeEvents.MethodNameKeywords | extraRuntimeKeywords;
         var sampler = false;
         foreach (var kind in KindCatalog.All)
         {

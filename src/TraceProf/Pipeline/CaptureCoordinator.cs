@@ -131,7 +131,7 @@ internal sealed partial class CaptureCoordinator
                 TraceId = traceId,
                 SpanId = request.SpanId == default ? null : request.SpanId.ToHexString(),
                 Kind = CaptureKinds.Name(request.Kind),
-                Trigger = "request",
+                Trigger = request.Trigger,
                 ServiceName = _options.ServiceName,
                 ServiceInstanceId = _options.ServiceInstanceId,
                 HostName = _options.HostName,
@@ -206,7 +206,7 @@ internal sealed partial class CaptureCoordinator
     public long DroppedSnapshots => _writer.DroppedSnapshots;
 
     /// <summary>The other traces whose samples a profile holds (a process-wide capture holds many).</summary>
-    private static string[] ContainedTraces(Profile profile, string storedUnder) =>
+    internal static string[] ContainedTraces(Profile profile, string storedUnder) =>
         [.. profile.Samples
             .SelectMany(s => s.Labels)
             .Where(l => l.Key == SpanLabels.TraceId && l.Value != storedUnder)

@@ -12,4 +12,7 @@ internal sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, Activ
 {
     /// <summary>Gets whether the profile keeps every frame (the runtime's async plumbing is folded by default).</summary>
     public bool RawFrames { get; init; }
+
+    /// <summary>Gets what asked for the capture: <c>request</c> (default), or a trigger such as <c>threadpool:starvation</c>.</summary>
+    public string Trigger { get; init; } = "request";
 }

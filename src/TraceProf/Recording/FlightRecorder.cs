@@ -11,6 +11,7 @@ using TraceProf.Kinds.Allocations;
 using TraceProf.Kinds.Block;
 using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
+using TraceProf.Kinds.Exceptions;
 using TraceProf.Kinds.Threads;
 using TraceProf.Parsing;
 using TraceProf.Parsing.Streaming;
@@ -49,9 +50,9 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     public FlightRecorder(FlightRecorderOptions options, ILogger<FlightRecorder>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Cpu && !options.Contention && !options.Allocations && !options.Waits)
+        if (!options.Cpu && !options.Contention && !options.Allocations && !options.Waits && !options.Exceptions)
         {
-            throw new ArgumentException("The flight recorder needs at least one of CPU, contention, allocations and waits.", nameof(options));
+            throw new ArgumentException("The flight recorder needs at least one of CPU, contention, allocations, waits and exceptions.", nameof(options));
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, TimeSpan.FromSeconds(1));
@@ -62,8 +63,14 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _ring = new SampleRing(options.Window, options.MaxSamples);
         _names = new RecorderMethodNames(_time, _logger);
-        _handler = _names.NewHandler(_ring);
+        _handler = _names.NewHandler(_ring, options.ThreadPoolEvents ? PoolStarvation : null);
     }
+
+    /// <summary>
+    /// Gets the thread pool's injections for blocked workers as the session reports them (counted only when
+    /// <see cref="FlightRecorderOptions.ThreadPoolEvents"/> is on).
+    /// </summary>
+    public ThreadPoolStarvation PoolStarvation { get; } = new();
 
     /// <summary>Gets whether the session runs.</summary>
     public bool IsRunning => Volatile.Read(ref _state) == 1 && !_readerDone.Task.IsCompleted;
@@ -92,7 +99,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         _timeline = TimelineRecorder.Start();
         try
         {
-            _session = await StartSessionAsync(KindProviders.For(Kinds), requestRundown: false, cancellationToken).ConfigureAwait(false);
+            _session = await StartSessionAsync(KindProviders.For(Kinds, _options.ThreadPoolEvents ? RuntimeEvents.ThreadingKeyword : 0), requestRundown: false, cancellationToken).ConfigureAwait(false);
             var session = _session;
             _reader = new Thread(() => ReadLive(session))
             {
@@ -121,10 +128,10 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     /// </summary>
     /// <param name="from">Start of the span (with any margin).</param>
     /// <param name="to">End of the span (with any margin).</param>
-    /// <param name="traceId">The request's trace.</param>
+    /// <param name="traceId">The request's trace, or null for a process-wide cut (a runtime trigger): no scope label then.</param>
     /// <param name="cancellationToken">Cancels the cut.</param>
     /// <returns>The profiles.</returns>
-    public async Task<FlightRecorderSlice> CutAsync(long from, long to, ActivityTraceId traceId, CancellationToken cancellationToken)
+    public async Task<FlightRecorderSlice> CutAsync(long from, long to, ActivityTraceId? traceId, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(from, to);
         var timeline = TimelineRecorder.Snapshot(from, to);
@@ -152,6 +159,12 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                         state.BlockingWaits.Add((time, thread, state.Intern(seg, stack), delay, source, pool)));
                 }
 
+                if (_options.Exceptions)
+                {
+                    segment.ForEachException(from, to, ref copy, static (ref CutState state, SampleSegment seg, long time, int thread, int stack, int type, int weight) =>
+                        state.Exceptions.Add((time, thread, state.Intern(seg, stack), type, weight)));
+                }
+
                 if (_options.Allocations)
                 {
                     segment.ForEachAllocation(from, to, ref copy, static (ref CutState state, SampleSegment seg, long time, int thread, int stack, int type, long size) =>
@@ -173,7 +186,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                 });
             }
 
-            foreach (var type in copy.Allocations.Select(a => a.Type).Distinct())
+            foreach (var type in copy.Allocations.Select(a => a.Type).Concat(copy.Exceptions.Select(e => e.Type)).Distinct())
             {
                 copy.TypeNames[type] = _ring.TypeNames[type];
             }
@@ -181,7 +194,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
 
         cancellationToken.ThrowIfCancellationRequested();
         var methods = await _names.NamingAsync(copy.Stacks, cancellationToken).ConfigureAwait(false);
-        var labels = new SampleAttributor(timeline, scopeTraceId: traceId.ToHexString());
+        var labels = new SampleAttributor(timeline, scopeTraceId: traceId?.ToHexString());
         var now = Stopwatch.GetTimestamp();
         var startTime = _time.GetUtcNow() - Stopwatch.GetElapsedTime(from, now);
         var duration = Stopwatch.GetElapsedTime(from, to);
@@ -265,13 +278,36 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             block = builder.Waits > 0 ? builder.Build() : null;
         }
 
-        return new FlightRecorderSlice(cpu, contention, traceSamples, allocations, block);
+        Profile? exceptions = null;
+        if (_options.Exceptions && copy.Exceptions.Count > 0)
+        {
+            // The same builder as an exceptions capture file, fed with weights: a storm was sampled at the source.
+            var builder = new ExceptionProfileBuilder(NewProfile(ExceptionProfileBuilder.SampleTypes, 0, startTime, duration), labels, messages: false);
+            var resolver = new FrameResolver(methods, builder.Profile);
+            var frames = new int[]?[copy.Stacks.Count];
+            long sampled = 0;
+            foreach (var (time, thread, stack, type, weight) in copy.Exceptions)
+            {
+                builder.Add(frames[stack] ??= resolver.Resolve(copy.Stacks.Get(stack)), thread, time, copy.TypeNames[type], null, weight);
+                sampled += weight > 1 ? 1 : 0;
+            }
+
+            builder.Profile.AddComment(ExceptionsRecorderComment(copy.Exceptions.Count, builder.Count, sampled));
+            exceptions = builder.Build();
+        }
+
+        return new FlightRecorderSlice(cpu, contention, traceSamples, allocations, block, exceptions);
     }
+
+    /// <summary>What the recorder's exceptions profile says about its sampling.</summary>
+    internal static string ExceptionsRecorderComment(int recorded, long represented, long sampled) => sampled == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"TraceProf flight recorder exceptions profile: every one of the {recorded} first-chance exceptions thrown in the span (the recorder keeps the first {RecordingHandler.ExceptionsPerSecondInFull} of each second one by one, then samples 1 in {RecordingHandler.StormSampleEvery}; none was sampled here); messages are not recorded.")
+        : string.Create(CultureInfo.InvariantCulture, $"TraceProf flight recorder exceptions profile, SAMPLED: a storm passed {RecordingHandler.ExceptionsPerSecondInFull} exceptions in a second, so past that one in {RecordingHandler.StormSampleEvery} was kept and counts for the ones skipped before it ({sampled} such samples); {recorded} recorded events stand for about {represented} exceptions; messages are not recorded.");
 
     /// <summary>The kinds the recorder's one session records.</summary>
     private CaptureKindSet Kinds =>
         (_options.Cpu ? CaptureKindSet.Cpu : 0) | (_options.Contention ? CaptureKindSet.Contention : 0) | (_options.Allocations ? CaptureKindSet.Allocations : 0)
-        | (_options.Waits ? CaptureKindSet.Block : 0);
+        | (_options.Waits ? CaptureKindSet.Block : 0) | (_options.Exceptions ? CaptureKindSet.Exceptions : 0);
 
     private static ProfileBuilder NewProfile(IReadOnlyList<SampleType> sampleTypes, int defaultIndex, DateTimeOffset startTime, TimeSpan duration) =>
         new(sampleTypes, defaultIndex) { StartTime = startTime, Duration = duration };
@@ -284,7 +320,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     public FlightRecorderStatistics GetStatistics()
     {
         var held = _ring.Measure();
-        return new FlightRecorderStatistics(held.Samples, held.Contentions, held.Stacks, held.Segments, _names.Count, held.Bytes, _handler.EventsRead, held.From, _handler.LatestTimestamp);
+        return new FlightRecorderStatistics(held.Samples, held.Contentions, held.Stacks, held.Segments, _names.Count, held.Bytes, _handler.EventsRead, held.From, _handler.LatestTimestamp, _handler.ExceptionsThrown, _handler.ExceptionsSampledOut);
     }
 
     /// <summary>Stops the session and releases the span timeline.</summary>
@@ -367,6 +403,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         public readonly List<(long Time, int Thread, int Stack, long Delay)> Waits = [];
         public readonly List<(long Time, int Thread, int Stack, int Type, long Size)> Allocations = [];
         public readonly List<(long Time, int Thread, int Stack, long Delay, BlockWaitSource Source, bool Pool)> BlockingWaits = [];
+        public readonly List<(long Time, int Thread, int Stack, int Type, int Weight)> Exceptions = [];
         public int OpenWaits;
         public readonly Dictionary<int, string> TypeNames = [];
         public readonly RawStacks Stacks = new();

@@ -29,6 +29,21 @@ internal sealed class FlightRecorderOptions
     /// </summary>
     public bool Allocations { get; init; }
 
+    /// <summary>
+    /// Gets whether first-chance exceptions (type and throw stack, no message) are recorded for the slice's exceptions
+    /// profile. Bounded: past <see cref="RecordingHandler.ExceptionsPerSecondInFull"/> in a second a storm is sampled
+    /// (one in <see cref="RecordingHandler.StormSampleEvery"/>, standing for the others), and the profile says so.
+    /// Default value: false.
+    /// </summary>
+    public bool Exceptions { get; init; }
+
+    /// <summary>
+    /// Gets whether the session also reads the thread pool's worker-adjustment events (runtime Threading keyword) so that
+    /// <see cref="FlightRecorder.PoolStarvation"/> reports injections for blocked workers (the starvation trigger). Cheap: the
+    /// pool raises them when it changes its worker count (docs/benchmarks.md). Default value: false.
+    /// </summary>
+    public bool ThreadPoolEvents { get; init; }
+
     /// <summary>Gets how far back the recorder keeps samples. Default value: 30 seconds. Range: 1 s to 10 minutes.</summary>
     public TimeSpan Window { get; init; } = DefaultWindow;
 

@@ -11,4 +11,5 @@ namespace TraceProf.Recording;
 /// The block profile (lock contention plus wait-handle waits, kind <c>block</c>), or null when waits are not recorded or
 /// nothing blocked in the span.
 /// </param>
-internal sealed record FlightRecorderSlice(Profile? Cpu, Profile? Contention, long TraceSamples, Profile? Allocations = null, Profile? Block = null);
+/// <param name="Exceptions">The exceptions profile (kind <c>exceptions</c>), or null when exceptions are not recorded or none was thrown.</param>
+internal sealed record FlightRecorderSlice(Profile? Cpu, Profile? Contention, long TraceSamples, Profile? Allocations = null, Profile? Block = null, Profile? Exceptions = null);

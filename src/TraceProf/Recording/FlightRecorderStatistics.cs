@@ -10,6 +10,8 @@ namespace TraceProf.Recording;
 /// <param name="EventsRead">Events read from the session since the start.</param>
 /// <param name="RetainedFrom">The oldest retained sample's timestamp (Stopwatch clock), or 0.</param>
 /// <param name="LatestTimestamp">The newest event's timestamp (Stopwatch clock), or 0.</param>
+/// <param name="ExceptionsThrown">First-chance exceptions the session reported since the start (when exceptions are recorded).</param>
+/// <param name="ExceptionsSampledOut">Of those, how many a storm's sampling did not keep one by one.</param>
 internal sealed record FlightRecorderStatistics(
     long RetainedSamples,
     long RetainedContentions,
@@ -19,4 +21,6 @@ internal sealed record FlightRecorderStatistics(
     long RetainedBytes,
     long EventsRead,
     long RetainedFrom,
-    long LatestTimestamp);
+    long LatestTimestamp,
+    long ExceptionsThrown = 0,
+    long ExceptionsSampledOut = 0);

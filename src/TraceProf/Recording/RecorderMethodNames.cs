@@ -47,8 +47,9 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
 
     /// <summary>A decoder that adds the load events it reads to this table (and, with a ring, records into it).</summary>
     /// <param name="ring">Where samples go; null for a decoder that only reads names (a rundown).</param>
+    /// <param name="starvation">Where thread-pool adjustment events go, or null to skip them.</param>
     /// <returns>The handler.</returns>
-    public RecordingHandler NewHandler(SampleRing? ring) => new(ring, _methods, _methodsLock);
+    public RecordingHandler NewHandler(SampleRing? ring, ThreadPoolStarvation? starvation = null) => new(ring, _methods, _methodsLock, starvation);
 
     /// <summary>
     /// A frozen method table that names as many of the stacks' addresses as it can. Ready-to-run code that runs

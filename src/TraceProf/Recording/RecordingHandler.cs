@@ -22,6 +22,12 @@ internal sealed class RecordingHandler : ProfilingEventHandler
     // Distinct allocated types: bounded by the process's types; the cap guards against generated ones.
     private const int MaxTypeNames = 100_000;
 
+    /// <summary>Exceptions recorded one by one in each second; past this a storm is sampled.</summary>
+    public const int ExceptionsPerSecondInFull = 1000;
+
+    /// <summary>In a storm (past <see cref="ExceptionsPerSecondInFull"/> in a second) one exception in this many is kept, standing for all of them.</summary>
+    public const int StormSampleEvery = 100;
+
     private readonly SampleRing? _ring;
     private readonly MethodAddressTable _methods;
     private readonly Lock _methodsLock;
@@ -36,20 +42,35 @@ internal sealed class RecordingHandler : ProfilingEventHandler
     private byte[] _arena = new byte[64 * 1024];
     private int _arenaUsed;
     private long _latest;
+    private long _exceptionSecond = -1;
+    private int _exceptionsThisSecond;
+    private int _skippedInStorm;
+    private long _exceptionsThrown;
+    private long _exceptionsSampledOut;
 
-    public RecordingHandler(SampleRing? ring, MethodAddressTable methods, Lock methodsLock)
+    public RecordingHandler(SampleRing? ring, MethodAddressTable methods, Lock methodsLock, ThreadPoolStarvation? starvation = null)
     {
+        Starvation = starvation;
         _ring = ring;
         _methods = methods;
         _methodsLock = methodsLock;
         _typeIds = _typeNameIds.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
+    /// <summary>Gets where thread-pool adjustment events go (null: they are not decoded).</summary>
+    public ThreadPoolStarvation? Starvation { get; }
+
     /// <summary>Gets the newest event timestamp read (Stopwatch clock).</summary>
     public long LatestTimestamp => Volatile.Read(ref _latest);
 
     /// <summary>Gets the number of events read.</summary>
     public long EventsRead { get; private set; }
+
+    /// <summary>Gets the number of first-chance exceptions the session reported.</summary>
+    public long ExceptionsThrown => Interlocked.Read(ref _exceptionsThrown);
+
+    /// <summary>Gets the number of those that a storm's sampling did not keep one by one (each kept one stands for the ones skipped before it).</summary>
+    public long ExceptionsSampledOut => Interlocked.Read(ref _exceptionsSampledOut);
 
     /// <summary>Gets the number of samples whose stack was not available (lost or over the cap).</summary>
     public long MissingStacks { get; private set; }
@@ -131,6 +152,13 @@ internal sealed class RecordingHandler : ProfilingEventHandler
                 break;
             case ProfilingEvent.AllocationSampled when _ring is not null:
                 OnAllocation(in header, payload);
+                break;
+            case ProfilingEvent.ExceptionThrown when _ring is not null:
+                OnException(in header, payload);
+                break;
+            case ProfilingEvent.ThreadPoolAdjustment when Starvation is not null && payload.Length >= 16:
+                // AverageThroughput (double), NewWorkerThreadCount (uint32), Reason (uint32), ClrInstanceID (uint16).
+                Starvation.OnAdjustment(header.Timestamp, BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]), BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]));
                 break;
             default:
                 break;
@@ -293,23 +321,86 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         var size = (long)BinaryPrimitives.ReadUInt64LittleEndian(payload[(offset + ((length + 1) * 2) + PointerSize)..]);
         lock (_ring!.Gate)
         {
-            if (!_typeIds.TryGetValue(name, out var type))
+            var type = TypeId(name.Length == 0 ? "(unknown type)" : name);
+            if (type < 0)
             {
-                if (_ring.TypeNames.Count >= MaxTypeNames)
-                {
-                    return;
-                }
-
-                type = _ring.TypeNames.Count;
-                var text = name.Length == 0 ? "(unknown type)" : name.ToString();
-                _ring.TypeNames.Add(text);
-                _typeIds[text] = type;
+                return;
             }
 
             var segment = _ring.Current(header.Timestamp, out _);
             segment.AddAllocation(header.Timestamp, (int)header.ThreadId, StackIn(segment, header.StackId), type, size);
             _ring.Added();
         }
+    }
+
+    private void OnException(in NettraceEvent header, ReadOnlySpan<byte> payload)
+    {
+        Interlocked.Increment(ref _exceptionsThrown);
+
+        // A storm is sampled at the source, before it costs a stack and a slot in the ring: the first
+        // ExceptionsPerSecondInFull of each second one by one, then one in StormSampleEvery, which stands for the ones
+        // skipped before it (weight), so a cut's counts stay about right and the profile says it was sampled.
+        var second = header.Timestamp / System.Diagnostics.Stopwatch.Frequency;
+        if (second != _exceptionSecond)
+        {
+            _exceptionSecond = second;
+            _exceptionsThisSecond = 0;
+            _skippedInStorm = 0;
+        }
+
+        var weight = 1;
+        if (++_exceptionsThisSecond > ExceptionsPerSecondInFull)
+        {
+            if (++_skippedInStorm < StormSampleEvery)
+            {
+                Interlocked.Increment(ref _exceptionsSampledOut);
+                return;
+            }
+
+            weight = _skippedInStorm;
+            _skippedInStorm = 0;
+        }
+
+        // ExceptionThrown_V1: ExceptionType and ExceptionMessage (NUL-terminated UTF-16), then the rest. Messages are
+        // not kept: they carry user data.
+        var chars = MemoryMarshal.Cast<byte, char>(payload[..(payload.Length & ~1)]);
+        var length = chars.IndexOf('\0');
+        if (length < 0)
+        {
+            return;
+        }
+
+        lock (_ring!.Gate)
+        {
+            var type = TypeId(length == 0 ? "(unknown exception type)" : chars[..length]);
+            if (type < 0)
+            {
+                return;
+            }
+
+            var segment = _ring.Current(header.Timestamp, out _);
+            segment.AddException(header.Timestamp, (int)header.ThreadId, StackIn(segment, header.StackId), type, weight);
+            _ring.Added();
+        }
+    }
+
+    /// <summary>The index of a type name in the ring's table, added when new; -1 when the table is full. Call under the ring's lock.</summary>
+    private int TypeId(ReadOnlySpan<char> name)
+    {
+        if (!_typeIds.TryGetValue(name, out var type))
+        {
+            if (_ring!.TypeNames.Count >= MaxTypeNames)
+            {
+                return -1;
+            }
+
+            type = _ring.TypeNames.Count;
+            var text = name.ToString();
+            _ring.TypeNames.Add(text);
+            _typeIds[text] = type;
+        }
+
+        return type;
     }
 
     private int StackIn(SampleSegment segment, int stackId)

@@ -29,7 +29,7 @@ internal sealed class SampleRing
     }
 
     /// <summary>
-    /// Gets the allocated types' names, interned once each (bounded by the number of types the process has);
+    /// Gets the allocated types' and thrown exceptions' names, interned once each (bounded by the number of types the process has);
     /// segments refer to them by index. Read and appended under <see cref="Gate"/>.
     /// </summary>
     public List<string> TypeNames { get; } = [];
@@ -80,7 +80,7 @@ internal sealed class SampleRing
             foreach (var segment in _segments)
             {
                 samples += segment.SampleCount;
-                contentions += segment.ContentionCount + segment.AllocationCount + segment.WaitCount;
+                contentions += segment.ContentionCount + segment.AllocationCount + segment.WaitCount + segment.ExceptionCount;
                 stacks += segment.Stacks.Count;
                 bytes += segment.Bytes;
             }

@@ -19,6 +19,7 @@ internal sealed class SampleSegment
     private readonly List<Contention> _contentions = [];
     private readonly List<Allocation> _allocations = [];
     private readonly List<HandleWait> _waits = [];
+    private readonly List<ThrownException> _exceptions = [];
 
     public SampleSegment(long firstTimestamp)
     {
@@ -41,11 +42,14 @@ internal sealed class SampleSegment
     /// <summary>Gets the number of wait-handle waits held (lock contention is <see cref="ContentionCount"/>).</summary>
     public int WaitCount => _waits.Count;
 
+    /// <summary>Gets the number of first-chance exceptions held (each may stand for several: see <see cref="AddException"/>).</summary>
+    public int ExceptionCount => _exceptions.Count;
+
     /// <summary>Gets the number of events of every kind held.</summary>
-    public int EventCount => SampleCount + _contentions.Count + _allocations.Count + _waits.Count;
+    public int EventCount => SampleCount + _contentions.Count + _allocations.Count + _waits.Count + _exceptions.Count;
 
     /// <summary>Gets an estimate of the bytes held.</summary>
-    public long Bytes => (_times.Length * 17L) + (_contentions.Capacity * 32L) + (_allocations.Capacity * 32L) + (_waits.Capacity * 32L) + Stacks.AddressCount * 8L + (Stacks.Count * 40L);
+    public long Bytes => (_times.Length * 17L) + (_contentions.Capacity * 32L) + (_allocations.Capacity * 32L) + (_waits.Capacity * 32L) + (_exceptions.Capacity * 32L) + Stacks.AddressCount * 8L + (Stacks.Count * 40L);
 
     public void AddSample(long time, int thread, int stack, bool managed)
     {
@@ -83,6 +87,28 @@ internal sealed class SampleSegment
     {
         _allocations.Add(new Allocation(time, thread, stack, typeName, size));
         LastTimestamp = Math.Max(LastTimestamp, time);
+    }
+
+    /// <summary>
+    /// Adds a first-chance exception; <paramref name="weight"/> is how many thrown exceptions it stands for (1, or more
+    /// when a storm is sampled).
+    /// </summary>
+    public void AddException(long time, int thread, int stack, int typeName, int weight)
+    {
+        _exceptions.Add(new ThrownException(time, thread, stack, typeName, weight));
+        LastTimestamp = Math.Max(LastTimestamp, time);
+    }
+
+    /// <summary>Calls <paramref name="exception"/> for each recorded exception thrown in [from, to].</summary>
+    public void ForEachException<TState>(long from, long to, ref TState state, ExceptionVisitor<TState> exception)
+    {
+        foreach (var e in _exceptions)
+        {
+            if (e.Time >= from && e.Time <= to)
+            {
+                exception(ref state, this, e.Time, e.Thread, e.Stack, e.TypeName, e.Weight);
+            }
+        }
     }
 
     /// <summary>Calls <paramref name="allocation"/> for each sampled allocation in [from, to].</summary>
@@ -153,6 +179,8 @@ internal sealed class SampleSegment
     private readonly record struct HandleWait(long StartTime, int Thread, int Stack, long DelayNs, byte SourceAndPool);
 
     private readonly record struct Allocation(long Time, int Thread, int Stack, int TypeName, long Size);
+
+    private readonly record struct ThrownException(long Time, int Thread, int Stack, int TypeName, int Weight);
 }
 
 /// <summary>Receives one recorded CPU sample.</summary>
@@ -166,3 +194,6 @@ internal delegate void BlockingWaitVisitor<TState>(ref TState state, SampleSegme
 
 /// <summary>Receives one sampled allocation: the type is an index into <see cref="SampleRing.TypeNames"/>.</summary>
 internal delegate void AllocationVisitor<TState>(ref TState state, SampleSegment segment, long time, int thread, int stack, int typeName, long size);
+
+/// <summary>Receives one recorded exception: the type is an index into <see cref="SampleRing.TypeNames"/>; the weight is how many thrown exceptions it stands for.</summary>
+internal delegate void ExceptionVisitor<TState>(ref TState state, SampleSegment segment, long time, int thread, int stack, int typeName, int weight);

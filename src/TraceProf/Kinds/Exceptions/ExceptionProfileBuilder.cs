@@ -22,7 +22,7 @@ internal sealed class ExceptionProfileBuilder
     private readonly bool _messages;
     private readonly Dictionary<string, (int Frame, ProfileLabel Label)> _types = new(StringComparer.Ordinal);
     private readonly List<int> _stack = new(64);
-    private readonly long[] _one = [1];
+    private readonly long[] _count = [1];
 
     /// <summary>Creates a builder over a profile builder whose frames the feed interns.</summary>
     /// <param name="builder">A builder made with <see cref="SampleTypes"/>.</param>
@@ -52,9 +52,11 @@ internal sealed class ExceptionProfileBuilder
     /// <param name="timestamp">When (Stopwatch clock).</param>
     /// <param name="typeName">The exception's type.</param>
     /// <param name="message">Its message (used only when messages were asked for).</param>
-    public void Add(ReadOnlySpan<int> stack, int threadId, long timestamp, string? typeName, string? message)
+    /// <param name="count">How many thrown exceptions it stands for: 1, or more when the feed sampled a storm (the flight recorder).</param>
+    public void Add(ReadOnlySpan<int> stack, int threadId, long timestamp, string? typeName, string? message, long count = 1)
     {
-        Count++;
+        Count += count;
+        _count[0] = count;
         var name = string.IsNullOrEmpty(typeName) ? "(unknown exception type)" : typeName;
         if (!_types.TryGetValue(name, out var type))
         {
@@ -72,7 +74,7 @@ internal sealed class ExceptionProfileBuilder
         var labels = _messages
             ? _labels.For(threadId, timestamp, type.Label, new ProfileLabel("exception_message", Truncate(message ?? "")))
             : _labels.For(threadId, timestamp, type.Label);
-        _builder.Add(CollectionsMarshal.AsSpan(_stack), _one, labels);
+        _builder.Add(CollectionsMarshal.AsSpan(_stack), _count, labels);
     }
 
     /// <summary>Builds the profile (the feed has added its comments to <see cref="Profile"/>).</summary>

@@ -589,6 +589,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
 
     private string[] TypeNames()
     {
+        LoggedTypes.Remember(_typeDescriptions);
         var names = new string[_typeIds.Count];
         var cache = new Dictionary<ulong, string>();
         for (var i = 0; i < names.Length; i++)
@@ -606,7 +607,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             return known;
         }
 
-        if (!_typeDescriptions.TryGetValue(typeId, out var description) || description.Name.Length == 0)
+        if ((!_typeDescriptions.TryGetValue(typeId, out var description) || description.Name.Length == 0) && !LoggedTypes.TryGet(typeId, out description))
         {
             return $"[type 0x{typeId:x}]";
         }

@@ -14,6 +14,7 @@ internal enum ProfilingEvent : byte
     ExceptionThrown,
     WaitHandleWaitStart,
     WaitHandleWaitStop,
+    ThreadPoolAdjustment,
 }
 
 /// <summary>
@@ -52,6 +53,7 @@ internal abstract class ProfilingEventHandler : NettraceHandler
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ExceptionThrown) => ProfilingEvent.ExceptionThrown,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.WaitHandleWaitStart) => ProfilingEvent.WaitHandleWaitStart,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.WaitHandleWaitStop) => ProfilingEvent.WaitHandleWaitStop,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.ThreadPoolWorkerThreadAdjustmentAdjustment) => ProfilingEvent.ThreadPoolAdjustment,
             _ => ProfilingEvent.Other,
         };
         var id = metadata.MetadataId;
