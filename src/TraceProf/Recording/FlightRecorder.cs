@@ -121,7 +121,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     /// </summary>
     /// <param name="from">Start of the span (with any margin).</param>
     /// <param name="to">End of the span (with any margin).</param>
-    /// <param name="traceId">The request's trace.</param>
+    /// <param name="traceId">The request's trace; <see langword="default"/> for a process-wide cut (no scope label).</param>
     /// <param name="cancellationToken">Cancels the cut.</param>
     /// <returns>The profiles.</returns>
     public async Task<FlightRecorderSlice> CutAsync(long from, long to, ActivityTraceId traceId, CancellationToken cancellationToken)
@@ -181,7 +181,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
 
         cancellationToken.ThrowIfCancellationRequested();
         var methods = await _names.NamingAsync(copy.Stacks, cancellationToken).ConfigureAwait(false);
-        var labels = new SampleAttributor(timeline, scopeTraceId: traceId.ToHexString());
+        var labels = new SampleAttributor(timeline, scopeTraceId: traceId == default ? null : traceId.ToHexString());
         var now = Stopwatch.GetTimestamp();
         var startTime = _time.GetUtcNow() - Stopwatch.GetElapsedTime(from, now);
         var duration = Stopwatch.GetElapsedTime(from, to);
