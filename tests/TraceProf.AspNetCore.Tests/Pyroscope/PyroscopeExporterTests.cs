@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 using TraceProf.AspNetCore.Pyroscope;
 using TraceProf.AspNetCore.Tests.Infrastructure;
 using TraceProf.AspNetCore.Tests.Triggers;
@@ -27,6 +28,7 @@ public sealed class PyroscopeExporterTests
     {
         await using var receiver = await PyroscopeReceiver.StartAsync();
         var started = DateTimeOffset.UtcNow;
+        var exported = new List<Activity>();
         await using var host = await TraceProfHost.StartAsync(
             options =>
             {
@@ -39,6 +41,7 @@ public sealed class PyroscopeExporterTests
                 options.Pyroscope.TenantId = "team-a";
                 options.Pyroscope.Labels["env"] = "test";
             },
+            configureBuilder: builder => builder.Services.AddOpenTelemetry().WithTracing(t => t.AddAspNetCoreInstrumentation().AddInMemoryExporter(exported)),
             configureApp: MapWork);
         await FlightRecorderServiceTests.WaitUntilRecordingAsync(host.Client);
 
@@ -48,6 +51,20 @@ public sealed class PyroscopeExporterTests
         var root = spans.RootElement.GetProperty("root").GetString()!;
         var inner = spans.RootElement.GetProperty("inner").GetString()!;
         Assert.NotEqual(root, inner);
+
+        // The request's span says which span_id its samples carry: Grafana's traces-to-profiles link reads it.
+        await WaitAsync(() =>
+        {
+            host.Services.GetRequiredService<TracerProvider>().ForceFlush();
+            lock (exported)
+            {
+                return exported.Any(a => a.SpanId.ToHexString() == root);
+            }
+        });
+        lock (exported)
+        {
+            Assert.Equal(root, exported.Single(a => a.SpanId.ToHexString() == root).GetTagItem("pyroscope.profile.id"));
+        }
 
         // Wait until the request's CPU, lock and allocation samples have all been pushed.
         bool HasWork(ReceivedSeries s, string method) => s.Profile.Samples.Any(x => SpanOf(x) == root && x.Stack.Any(f => s.Profile.Frames[f].FunctionName.Contains(method, StringComparison.Ordinal)));
