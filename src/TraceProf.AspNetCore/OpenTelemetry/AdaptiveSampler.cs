@@ -7,7 +7,7 @@ namespace TraceProf.AspNetCore.OpenTelemetry;
 /// <summary>
 /// A parent-based head sampler whose root probability follows the rate of root spans, so that about
 /// <see cref="TraceProfAdaptiveSamplingOptions.TargetTracesPerSecond"/> root traces per second are sampled: every
-/// second (on the injected <see cref="TimeProvider"/>) the rate of roots seen is smoothed with the previous windows'
+/// second (a timer of the injected <see cref="TimeProvider"/>) the rate of roots seen is smoothed with the previous windows'
 /// and the probability becomes target / rate, clamped to [MinProbability, 1]. A window whose local root spans
 /// (observed by <see cref="AdaptiveSamplingProcessor"/>) failed or were slow beyond the thresholds multiplies the
 /// probability by BoostFactor for BoostSeconds.
@@ -21,8 +21,8 @@ namespace TraceProf.AspNetCore.OpenTelemetry;
 /// </para>
 /// <para>
 /// The error rate and latency come from the spans that reach the processor: the sampled roots (an unbiased sample,
-/// since the decision is random in the trace id) or, with error-forced export, every root. The hot path is a few
-/// interlocked operations; the window is rolled by whichever call first sees it has ended, under a lock others skip.
+/// since the decision is random in the trace id) or, with error-forced export, every root. The hot path is two
+/// interlocked increments and a comparison; the window is rolled by the timer.
 /// </para>
 /// </remarks>
 internal sealed class AdaptiveSampler : Sampler, IDisposable
@@ -38,7 +38,6 @@ internal sealed class AdaptiveSampler : Sampler, IDisposable
 
     private readonly TraceProfAdaptiveSamplingOptions _options;
     private readonly TimeProvider _time;
-    private readonly long _window;
     private readonly Lock _rollGate = new();
     private readonly Lock _endGate = new();
 
@@ -56,6 +55,7 @@ internal sealed class AdaptiveSampler : Sampler, IDisposable
 
     private AdaptiveSamplerStatus _status;
     private System.Diagnostics.Metrics.Meter? _ownMeter;
+    private readonly ITimer _timer;
 
     public AdaptiveSampler(TraceProfAdaptiveSamplingOptions options, TimeProvider? time = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
@@ -63,12 +63,14 @@ internal sealed class AdaptiveSampler : Sampler, IDisposable
         options.Validate();
         _options = options;
         _time = time ?? TimeProvider.System;
-        _window = _time.TimestampFrequency;
         _windowStart = _time.GetTimestamp();
         // No rate is known before the first window ends: sample at most the target in it, not twice the target.
         _budget = (long)Math.Ceiling(options.TargetTracesPerSecond);
         _status = new AdaptiveSamplerStatus(1, double.NaN, 0, double.NaN, double.NaN, false, options.TargetTracesPerSecond, null);
         Description = $"TraceProfAdaptive{{target={options.TargetTracesPerSecond}/s}}";
+        // The window is rolled by a timer, not by the spans: reading the clock on every root cost more than the
+        // rest of the decision on this machine (docs/benchmarks.md), and a quiet second still ends its window.
+        _timer = _time.CreateTimer(static state => ((AdaptiveSampler)state!).Roll(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         _ownMeter = Diagnostics.TraceProfAspNetCoreMetrics.ObserveAdaptiveSampler(meterFactory, () =>
         {
             var s = Status;
@@ -80,22 +82,14 @@ internal sealed class AdaptiveSampler : Sampler, IDisposable
     public TraceProfAdaptiveSamplingOptions Options => _options;
 
     // Both the provider and the container that made it may dispose it.
-    public void Dispose() => Interlocked.Exchange(ref _ownMeter, null)?.Dispose();
-
-    /// <summary>Gets the figures of the last completed window (rolled first if a window has ended with no root since).</summary>
-    public AdaptiveSamplerStatus Status
+    public void Dispose()
     {
-        get
-        {
-            var now = _time.GetTimestamp();
-            if (now - Volatile.Read(ref _windowStart) >= _window)
-            {
-                Roll(now);
-            }
-
-            return Volatile.Read(ref _status);
-        }
+        _timer.Dispose();
+        Interlocked.Exchange(ref _ownMeter, null)?.Dispose();
     }
+
+    /// <summary>Gets the figures of the last completed window.</summary>
+    public AdaptiveSamplerStatus Status => Volatile.Read(ref _status);
 
     public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
     {
@@ -104,12 +98,6 @@ internal sealed class AdaptiveSampler : Sampler, IDisposable
         if (parent.TraceId != default)
         {
             return (parent.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? Sampled : Dropped;
-        }
-
-        var now = _time.GetTimestamp();
-        if (now - Volatile.Read(ref _windowStart) >= _window)
-        {
-            Roll(now);
         }
 
         Interlocked.Increment(ref _roots);
@@ -154,17 +142,18 @@ internal sealed class AdaptiveSampler : Sampler, IDisposable
         return BinaryPrimitives.ReadInt64BigEndian(bytes[8..]) & long.MaxValue;
     }
 
-    private void Roll(long now)
+    private void Roll()
     {
         if (!_rollGate.TryEnter())
         {
-            return; // another thread rolls this window
+            return; // the previous tick still rolls
         }
 
         try
         {
+            var now = _time.GetTimestamp();
             var start = Volatile.Read(ref _windowStart);
-            if (now - start < _window)
+            if (now <= start)
             {
                 return;
             }
