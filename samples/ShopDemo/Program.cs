@@ -20,6 +20,13 @@ builder.Services.AddOpenTelemetry()
     {
         tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
 
+        // --ShopDemo:TracesPerSecond=5 samples about five root traces per second (TraceProf's adaptive sampler;
+        // its probability and rates appear in /debug/pprof/ as tracing.adaptiveSampler).
+        if (double.TryParse(builder.Configuration["ShopDemo:TracesPerSecond"], System.Globalization.CultureInfo.InvariantCulture, out var tracesPerSecond))
+        {
+            tracing.AddTraceProfAdaptiveSampling(o => o.TargetTracesPerSecond = tracesPerSecond);
+        }
+
         // Export only when a collector is configured; the demo runs stand-alone otherwise.
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -94,6 +94,9 @@ public sealed class TraceProfOptions
     /// <summary>Gets the heap snapshot's bounds (<c>/debug/pprof/heap</c>).</summary>
     public TraceProfHeapOptions Heap { get; } = new();
 
+    /// <summary>Gets the Grafana Pyroscope push settings (off unless <c>Url</c> is set).</summary>
+    public TraceProfPyroscopeOptions Pyroscope { get; } = new();
+
     /// <summary>
     /// Gets or sets whether the exceptions profile labels each exception with its message (cut to 128 characters).
     /// Messages often carry user data. Default value: false.

@@ -83,7 +83,50 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
         AddAnnotationFailures(recorder.Triggers, "TraceProf:FlightRecorder:Triggers", failures);
         AddAnnotationFailures(options.Storage, "TraceProf:Storage", failures);
         AddAnnotationFailures(options.Heap, "TraceProf:Heap", failures);
+        ValidatePyroscope(options, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidatePyroscope(TraceProfOptions options, List<string> failures)
+    {
+        var pyroscope = options.Pyroscope;
+        AddAnnotationFailures(pyroscope, "TraceProf:Pyroscope", failures);
+        if (!pyroscope.Enabled)
+        {
+            return;
+        }
+
+        if (!Uri.TryCreate(pyroscope.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps) || !string.IsNullOrEmpty(url.Query))
+        {
+            failures.Add($"TraceProf:Pyroscope:Url must be an absolute http or https URL without a query (for example http://pyroscope:4040); got '{pyroscope.Url}'.");
+        }
+
+        if (string.IsNullOrEmpty(pyroscope.BasicAuthUser) != string.IsNullOrEmpty(pyroscope.BasicAuthPassword))
+        {
+            failures.Add("TraceProf:Pyroscope:BasicAuthUser and BasicAuthPassword must be set together.");
+        }
+
+        if (pyroscope.TenantId is { } tenant && (tenant.Length == 0 || tenant.Any(c => c < 0x21 || c > 0x7e)))
+        {
+            failures.Add("TraceProf:Pyroscope:TenantId must be printable ASCII without spaces (it is sent as X-Scope-OrgID).");
+        }
+
+        foreach (var (name, value) in pyroscope.Labels)
+        {
+            if (!Pyroscope.PyroscopeLabels.IsValidName(name) || name.StartsWith("__", StringComparison.Ordinal) || Pyroscope.PyroscopeLabels.IsReserved(name) || string.IsNullOrEmpty(value))
+            {
+                failures.Add($"TraceProf:Pyroscope:Labels names must match [a-zA-Z_][a-zA-Z0-9_]*, not start with __, not be one TraceProf sets ({string.Join(", ", Pyroscope.PyroscopeLabels.Reserved)}), and have a value; got '{name}' = '{value}'.");
+            }
+        }
+
+        if (!options.FlightRecorder.Enabled)
+        {
+            failures.Add("TraceProf:Pyroscope:Url is set, but the flight recorder is off (TraceProf:FlightRecorder:Enabled=false): it is what is pushed.");
+        }
+        else if (pyroscope.UploadIntervalSeconds > options.FlightRecorder.WindowSeconds)
+        {
+            failures.Add($"TraceProf:Pyroscope:UploadIntervalSeconds ({pyroscope.UploadIntervalSeconds}) must not exceed TraceProf:FlightRecorder:WindowSeconds ({options.FlightRecorder.WindowSeconds}), or samples fall out of the recorder before they are pushed.");
+        }
     }
 
     private static void AddAnnotationFailures(object instance, string section, List<string> failures)

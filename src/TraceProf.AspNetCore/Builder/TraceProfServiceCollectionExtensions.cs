@@ -9,6 +9,7 @@ using TraceProf.AspNetCore;
 using TraceProf.AspNetCore.Builder;
 using TraceProf.AspNetCore.Diagnostics;
 using TraceProf.AspNetCore.Endpoints;
+using TraceProf.AspNetCore.Pyroscope;
 using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
 using TraceProf.AspNetCore.Ui;
@@ -128,6 +129,8 @@ public static class TraceProfServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<StarvationTrigger>()); // FlightRecorder:OnThreadPoolStarvation, on by default
         services.AddSingleton<RuntimeTriggers>();
         services.AddHostedService(sp => sp.GetRequiredService<RuntimeTriggers>()); // FlightRecorder:Triggers, each off by default
+        services.AddSingleton<PyroscopeExporter>(); // Pyroscope:Url, off by default
+        services.AddHostedService(sp => sp.GetRequiredService<PyroscopeExporter>());
 
         // While a capture listens, ASP.NET Core must start an Activity per request even without OpenTelemetry,
         // so that every sample can name its trace.

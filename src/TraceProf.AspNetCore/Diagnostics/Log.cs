@@ -11,6 +11,7 @@ namespace TraceProf.AspNetCore.Diagnostics;
 /// <item>120–139: the flight recorder (Triggers/)</item>
 /// <item>140–159: the browser UI (Ui/); until issue 12 these were 120–122, colliding with the flight recorder's</item>
 /// <item>160–179: the role gate and its proofs (Security/)</item>
+/// <item>185–189: the Pyroscope push (Pyroscope/)</item>
 /// </list>
 /// </summary>
 internal static partial class Log
@@ -98,4 +99,25 @@ internal static partial class Log
             "with a key add its SHA-256 to TraceProf:ApiKeyHashes (printf %s \"$KEY\" | sha256sum) and send it as Authorization: Bearer <key>, " +
             "or give the host's users a '{RoleClaimType}' claim.")]
     public static partial void LoopbackTrustedWithoutApiKey(ILogger logger, string environmentName, string roleClaimType);
+
+    // 185–189: the Pyroscope push.
+    [LoggerMessage(EventId = 185, EventName = "PyroscopePushStarted", Level = LogLevel.Information,
+        Message = "Pushing the flight recorder's profiles to Pyroscope at {Target} every {IntervalSeconds} s as service_name={ServiceName}")]
+    public static partial void PyroscopePushStarted(ILogger logger, string target, string serviceName, int intervalSeconds);
+
+    [LoggerMessage(EventId = 186, EventName = "PyroscopeRecorderOff", Level = LogLevel.Warning,
+        Message = "TraceProf:Pyroscope:Url is set, but the flight recorder is not running (EventPipe unavailable or the recorder failed to start); nothing is pushed to Pyroscope")]
+    public static partial void PyroscopeRecorderOff(ILogger logger);
+
+    [LoggerMessage(EventId = 187, EventName = "PyroscopeUploadsDropped", Level = LogLevel.Warning,
+        Message = "{Count} uploads to Pyroscope at {Target} were dropped in the last minute: {QueueFull} because the queue was full, {Failed} after retries, {Rejected} refused by the server; last error: {LastError}")]
+    public static partial void PyroscopeUploadsDropped(ILogger logger, long count, long queueFull, long failed, long rejected, string target, string lastError);
+
+    [LoggerMessage(EventId = 188, EventName = "PyroscopeUploaded", Level = LogLevel.Debug,
+        Message = "Pushed {Series} profiles ({Samples} samples, {DurationMs} ms of the recorder) to Pyroscope")]
+    public static partial void PyroscopeUploaded(ILogger logger, int series, int samples, long durationMs);
+
+    [LoggerMessage(EventId = 189, EventName = "PyroscopeCollectFailed", Level = LogLevel.Error,
+        Message = "Cutting the flight recorder for Pyroscope failed; the next interval tries again")]
+    public static partial void PyroscopeCollectFailed(ILogger logger, Exception exception);
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using TraceProf.AspNetCore.OpenTelemetry;
 using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
 using TraceProf.Parsing;
@@ -18,7 +19,7 @@ namespace TraceProf.AspNetCore.Endpoints;
 /// <c>/pprof/</c>: the index of the profiles, as HTML for a browser and as JSON (with the flight recorder's status)
 /// for everything else; and the answer for a profile name that does not exist.
 /// </summary>
-internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator, StarvationTrigger starvation, RuntimeTriggers runtimeTriggers)
+internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOptions> options, FlightRecorderService recorderService, RequestTriggers triggers, SnapshotStoreHealth storeHealth, CaptureCoordinator coordinator, StarvationTrigger starvation, RuntimeTriggers runtimeTriggers, IServiceProvider services)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -53,6 +54,35 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             last == 0 ? null : Math.Round(Stopwatch.GetElapsedTime(last).TotalSeconds, 1),
             starvation.Saved,
             starvation.Skipped);
+    }
+
+    // Null unless the app added AddTraceProfAdaptiveSampling to its tracer provider (which registers the sampler in the
+    // app's services). NaN (no window ended yet, no span observed) is written as null: JSON has no NaN.
+    private object? AdaptiveSamplerNow()
+    {
+        if (services.GetService(typeof(AdaptiveSampler)) is not AdaptiveSampler sampler)
+        {
+            return null;
+        }
+
+        var s = sampler.Status;
+        static double? Known(double value) => double.IsNaN(value) ? null : Math.Round(value, 6);
+        return new
+        {
+            probability = Known(s.Probability),
+            targetTracesPerSecond = s.TargetTracesPerSecond,
+            rootsPerSecond = Known(s.RootsPerSecond),
+            sampledPerSecond = Known(s.SampledPerSecond),
+            errorRate = Known(s.ErrorRate),
+            p95Milliseconds = Known(s.P95Milliseconds),
+            boosted = s.Boosted,
+            boostedUntil = s.BoostedUntil,
+            minProbability = sampler.Options.MinProbability,
+            errorRateBoostThreshold = sampler.Options.ErrorRateBoostThreshold,
+            latencyBoostMilliseconds = sampler.Options.LatencyBoostMilliseconds,
+            boostFactor = sampler.Options.BoostFactor,
+            boostSeconds = sampler.Options.BoostSeconds,
+        };
     }
 
     private async Task IndexAsync(HttpContext context)
@@ -100,7 +130,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             return;
         }
 
-        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolStatus() }, Json).ExecuteAsync(context).ConfigureAwait(false);
+        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolStatus(), tracing = new { adaptiveSampler = AdaptiveSamplerNow() } }, Json).ExecuteAsync(context).ConfigureAwait(false);
     }
 
     private object FlightRecorderStatus()

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using TraceProf.AspNetCore.OpenTelemetry;
 
 namespace OpenTelemetry.Trace;
@@ -38,7 +38,8 @@ public static class TraceProfTracerProviderBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder
-            .SetSampler(sp => new ErrorForcingSampler(ConfiguredSampler.Create(sp.GetService<IConfiguration>())))
+            .ConfigureServices(services => services.TryAddSingleton(new ErrorForcedExportRegistration(null)))
+            .SetSampler(TraceProfSamplers.Compose)
             .AddProcessor(new ErrorForcingProcessor());
     }
 
@@ -63,7 +64,40 @@ public static class TraceProfTracerProviderBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(inner);
         return builder
-            .SetSampler(new ErrorForcingSampler(inner))
+            .ConfigureServices(services => services.TryAddSingleton(new ErrorForcedExportRegistration(inner)))
+            .SetSampler(TraceProfSamplers.Compose)
             .AddProcessor(new ErrorForcingProcessor());
+    }
+
+    /// <summary>
+    /// Samples about <see cref="TraceProf.AspNetCore.TraceProfAdaptiveSamplingOptions.TargetTracesPerSecond"/> root
+    /// traces per second whatever the request rate: a parent-based head sampler whose root probability is recomputed
+    /// every second from the observed rate of root spans (smoothed, clamped to
+    /// [<see cref="TraceProf.AspNetCore.TraceProfAdaptiveSamplingOptions.MinProbability"/>, 1]), and raised by
+    /// <see cref="TraceProf.AspNetCore.TraceProfAdaptiveSamplingOptions.BoostFactor"/> for
+    /// <see cref="TraceProf.AspNetCore.TraceProfAdaptiveSamplingOptions.BoostSeconds"/> after a second whose local root
+    /// spans failed or were slow beyond the thresholds. Its probability and rates are gauges of the <c>TraceProf</c>
+    /// meter and appear in TraceProf's JSON index (<c>tracing.adaptiveSampler</c>).
+    /// </summary>
+    /// <param name="builder">The tracer provider builder.</param>
+    /// <param name="configure">Changes to the defaults, for example <c>o =&gt; o.TargetTracesPerSecond = 20</c>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of its documented range.</exception>
+    /// <remarks>
+    /// This sets the provider's sampler: do not call <c>SetSampler</c> after it. It composes with
+    /// <see cref="AddTraceProfErrorForcedExport(TracerProviderBuilder)"/> in either order (failed requests the adaptive
+    /// sampler dropped are still exported); the overload of that method that takes a sampler conflicts with it and
+    /// fails when the provider is built. Time is read from the services' <see cref="TimeProvider"/> when there is one.
+    /// </remarks>
+    public static TracerProviderBuilder AddTraceProfAdaptiveSampling(this TracerProviderBuilder builder, Action<TraceProf.AspNetCore.TraceProfAdaptiveSamplingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new TraceProf.AspNetCore.TraceProfAdaptiveSamplingOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        return builder
+            .ConfigureServices(services => services.TryAddSingleton(sp => new AdaptiveSampler(options, sp.GetService<TimeProvider>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>())))
+            .SetSampler(TraceProfSamplers.Compose)
+            .AddProcessor(sp => new AdaptiveSamplingProcessor(sp.GetRequiredService<AdaptiveSampler>()));
     }
 }

@@ -10,10 +10,15 @@ namespace TraceProf.AspNetCore.Tracking;
 /// <summary>
 /// While the span timeline records (a capture listens, or the flight recorder runs), tells it the method and route
 /// of each request, so that samples get <c>http.method</c> and <c>http.route</c>; and hands each finished request
-/// to the flight recorder's triggers. Otherwise it costs one volatile read per request.
+/// to the flight recorder's triggers. Otherwise it costs one volatile read per request. While profiles are pushed to
+/// Pyroscope, each request's span also gets <c>pyroscope.profile.id</c> = its own span id (the local root, which is
+/// what the pushed samples carry as <c>span_id</c>), so Grafana links every span to its profile, not only the spans
+/// of triggered requests.
 /// </summary>
-internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTriggers triggers)
+internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTriggers triggers, Microsoft.Extensions.Options.IOptions<TraceProfOptions> options)
 {
+    private readonly bool _pyroscope = options.Value.Pyroscope.Enabled;
+
     public Task InvokeAsync(HttpContext context)
     {
         if (!TimelineRecorder.IsRecording || Activity.Current is not { } activity)
@@ -27,6 +32,11 @@ internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTri
     private async Task TrackAsync(HttpContext context, Activity activity)
     {
         var started = Stopwatch.GetTimestamp();
+        if (_pyroscope && activity.IsAllDataRequested)
+        {
+            activity.SetTag(RequestTriggers.PyroscopeProfileIdTag, activity.SpanId.ToHexString());
+        }
+
         var request = new RequestDescription(context.Request.Method) { StartTimestamp = started };
         request.AttachTo(activity);
         TimelineRecorder.RequestDescribed();
