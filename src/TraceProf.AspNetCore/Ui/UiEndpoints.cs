@@ -142,9 +142,16 @@ internal sealed partial class UiEndpoints
         else if (key.Length > 0)
         {
             // The same rule as the header path: a key that is sent must be right; it never falls back to loopback.
-            (status, error) = _apiKeys.HasKeys && _apiKeys.Verify(key)
+            string? boundRole = null;
+            (status, error) = _apiKeys.HasKeys && _apiKeys.Verify(key, out boundRole)
                 ? (StatusCodes.Status200OK, null)
                 : (StatusCodes.Status401Unauthorized, "The API key is not valid.");
+            if (error is null && boundRole is not null && !_roles.Narrows(role, boundRole))
+            {
+                // A key bound to a role (TraceProf:ApiKeys) signs in as that role or a narrower one, as on the header path.
+                (status, error) = (StatusCodes.Status403Forbidden, $"This API key proves the role '{QueryParser.Echo(boundRole)}'; pick it or a role with no capability beyond it.");
+            }
+
             if (error is null)
             {
                 session = new UiSession(role, UiSession.ApiKeyProof, Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))));
