@@ -12,4 +12,10 @@ internal sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, Activ
 {
     /// <summary>Gets whether the profile keeps every frame (the runtime's async plumbing is folded by default).</summary>
     public bool RawFrames { get; init; }
+
+    /// <summary>
+    /// Gets whether the raw capture must be stored even for a kind that does not keep it by default
+    /// (<see cref="KindDefinition.StoresNettrace"/>): the caller asked for <c>format=nettrace</c>.
+    /// </summary>
+    public bool KeepNettrace { get; init; }
 }
