@@ -57,6 +57,21 @@ public sealed class TraceProfOptions
     public IList<string> ApiKeyHashes { get; } = [];
 
     /// <summary>
+    /// Gets the API keys bound to a role: a request proven by one of these keys (as <c>Authorization: Bearer</c>,
+    /// <c>X-Debug-Key</c>, or the password of <c>Authorization: Basic</c>, whose user name is ignored) acts as the key's
+    /// role without a role header; a role header, if sent, may only narrow it. Default value: empty.
+    /// </summary>
+    public IList<TraceProfApiKey> ApiKeys { get; } = [];
+
+    /// <summary>
+    /// Gets or sets the role a request on a trusted loopback connection (see <see cref="TrustLoopback"/>) acts as when it
+    /// sends no role header, so <c>go tool pprof http://localhost:5000/debug/pprof/heap</c> works on a developer's
+    /// machine. An empty string means none: such a request must name its role. Default value: <see langword="null"/>,
+    /// meaning <c>admin</c> when the host environment is Development and none otherwise.
+    /// </summary>
+    public string? LoopbackRole { get; set; }
+
+    /// <summary>
     /// Gets the role map. Defaults: <c>admin</c> → every capability, <c>sre:profile</c> → <c>cpu</c>,
     /// <c>readonly</c> → none. Roles from configuration are added after the defaults; a later role with the
     /// same name replaces an earlier one.

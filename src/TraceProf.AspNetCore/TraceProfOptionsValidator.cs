@@ -50,6 +50,30 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
             }
         }
 
+        var roleNames = options.Roles.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        var boundHashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var key in options.ApiKeys)
+        {
+            if (!ApiKeyVerifier.IsValidHash(key.Hash))
+            {
+                failures.Add("TraceProf:ApiKeys entries need a Hash: the key's SHA-256 as 64 hex digits (for example: printf %s \"$KEY\" | sha256sum).");
+            }
+            else if (!boundHashes.Add(key.Hash))
+            {
+                failures.Add("TraceProf:ApiKeys lists the same Hash twice; a key proves one role.");
+            }
+
+            if (!roleNames.Contains(key.Role))
+            {
+                failures.Add($"TraceProf:ApiKeys entries need a Role from TraceProf:Roles ({string.Join(", ", roleNames)}); got '{key.Role}'.");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.LoopbackRole) && !roleNames.Contains(options.LoopbackRole))
+        {
+            failures.Add($"TraceProf:LoopbackRole must be empty (none) or a role from TraceProf:Roles ({string.Join(", ", roleNames)}); got '{options.LoopbackRole}'.");
+        }
+
         if (!options.Storage.TryGetProvider(out var provider))
         {
             failures.Add($"TraceProf:Storage:Provider must be {string.Join(" or ", Enum.GetNames<StorageProvider>())}; got '{options.Storage.Provider}'.");

@@ -59,7 +59,7 @@ public static class TraceProfServiceCollectionExtensions
         services.TryAddSingleton<TraceProfAspNetCoreMetrics>();
         services.AddSingleton<TraceProfMarker>();
         services.AddSingleton(sp => new RoleMap(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.Roles));
-        services.AddSingleton(sp => new ApiKeyVerifier(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeyHashes));
+        services.AddSingleton(sp => new ApiKeyVerifier(sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeyHashes, sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.ApiKeys));
         // Data Protection seals the browser UI's session cookie, which the gate reads; the registration keeps whatever
         // the host configured (key ring location).
         services.AddDataProtection();

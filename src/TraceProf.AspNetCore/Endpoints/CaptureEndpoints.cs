@@ -77,7 +77,7 @@ internal sealed class CaptureEndpoints(
             CaptureOutcome outcome;
             try
             {
-                outcome = await coordinator.CaptureAsync(new CaptureRequest(kind, duration, traceId, spanId) { RawFrames = rawFrames }, cancellation.Token).ConfigureAwait(false);
+                outcome = await coordinator.CaptureAsync(new CaptureRequest(kind, duration, traceId, spanId) { RawFrames = rawFrames, KeepNettrace = format == ProfileFormat.Nettrace }, cancellation.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {

@@ -29,6 +29,22 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
 
     public RequestDelegate UnknownProfile => guard.Guard(Capabilities.None, UnknownProfileAsync);
 
+    public RequestDelegate NotServedByDesign => guard.Guard(Capabilities.None, NotServedByDesignAsync);
+
+    // Go's net/http/pprof serves these two; TraceProf answers a clear 404 instead. go tool pprof asks for neither
+    // against TraceProf (checked with the real tool, even with -symbolize=remote:force: it asks /symbol only for a
+    // mapping without function names, and every mapping of a TraceProf profile has them); cmdline is for people.
+    private Task NotServedByDesignAsync(HttpContext context)
+    {
+        var symbol = (context.Request.Path.Value ?? "").EndsWith("/symbol", StringComparison.Ordinal);
+        return Problems.WriteAsync(
+            context,
+            StatusCodes.Status404NotFound,
+            symbol
+                ? $"TraceProf does not serve {_options.PathPrefix}/pprof/symbol: its profiles carry function names in every mapping, so go tool pprof needs no remote symbol lookup (and .NET code has no native symbol table to look addresses up in)."
+                : $"TraceProf does not serve {_options.PathPrefix}/pprof/cmdline: a process's command line can hold secrets, and go tool pprof does not need it; each profile's comment names the process and the capture.");
+    }
+
     private Task UnknownProfileAsync(HttpContext context)
     {
         var name = context.Request.RouteValues["name"] as string ?? "";
@@ -109,24 +125,28 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
                 "Raw .nettrace of ?seconds=N: CPU samples plus GC, exception and contention events, for PerfView, dotnet-trace and TraceEvent."),
             new IndexEntry("snapshots", $"{p}/snapshots", "snapshots",
                 "Stored snapshots, newest first; filter with ?traceId=<32 hex>&kind=&since=&limit= (a trace id finds every capture holding its samples)."),
-            new IndexEntry("traces", $"{p}/traces/<trace id>?kind=cpu", "snapshots",
-                "Every stored sample of one trace, merged from all snapshots that hold it; ?kind=&format=."),
+            // A template, not a link: /traces/<trace id> itself answers 400. The HTML index links the UI's trace search instead.
+            new IndexEntry("traces", $"{p}/traces/{{traceId}}?kind=cpu", "snapshots",
+                "Every stored sample of one trace, merged from all snapshots that hold it; ?kind=&format=. Replace {traceId} with 32 hex digits."),
         };
 
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        if (BrowserPages.WantsHtml(context.Request))
         {
-            var html = new StringBuilder();
-            html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TraceProf</title></head><body>");
-            html.Append("<h1>TraceProf profiles</h1><table><thead><tr><th>Profile</th><th>Capability</th><th>Description</th></tr></thead><tbody>");
+            var main = new StringBuilder();
+            main.Append("<p>Profiles of this process, captured on request (the Go <code>net/http/pprof</code> paths). Stored snapshots and their flame graphs are in the <a href=\"")
+                .Append(BrowserPages.Text(p)).Append("/ui/\">browser UI</a>.</p>")
+                .Append("<table><thead><tr><th>Profile</th><th>Capability</th><th>Description</th></tr></thead><tbody>");
             foreach (var entry in profiles)
             {
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td><a href=\"{HtmlEncoder.Default.Encode(entry.Href)}\">{HtmlEncoder.Default.Encode(entry.Name)}</a></td><td>{HtmlEncoder.Default.Encode(entry.Capability)}</td><td>{HtmlEncoder.Default.Encode(entry.Description)}</td></tr>");
+                // The traces entry needs a trace id: link the UI's list, which searches by one, rather than a URL that answers 400.
+                var href = entry.Name == "traces" ? $"{p}/ui/" : entry.Href;
+                main.Append(CultureInfo.InvariantCulture, $"<tr><td><a href=\"{BrowserPages.Text(href)}\">{BrowserPages.Text(entry.Name)}</a></td><td>{BrowserPages.Text(entry.Capability)}</td><td>{BrowserPages.Text(entry.Description)}</td></tr>");
             }
 
-            html.Append("</tbody></table><p>Send the role in the <code>").Append(HtmlEncoder.Default.Encode(_options.RoleHeaderName)).Append("</code> header.</p></body></html>");
-            context.Response.Headers.ContentSecurityPolicy = "default-src 'none'";
-            await TypedResults.Content(html.ToString(), "text/html; charset=utf-8").ExecuteAsync(context).ConfigureAwait(false);
+            main.Append("</tbody></table><p class=\"note\">Scripts send the role in the <code>").Append(BrowserPages.Text(_options.RoleHeaderName))
+                .Append("</code> header with a proof (an API key, or a loopback connection); <code>go tool pprof http://trace:KEY@host").Append(BrowserPages.Text(p))
+                .Append("/pprof/profile?seconds=30</code> sends a key bound to a role as Basic auth. This browser acts as the role it signed in with in the UI.</p>");
+            await BrowserPages.WriteAsync(context, StatusCodes.Status200OK, BrowserPages.Page(p, "TraceProf profiles", main.ToString())).ConfigureAwait(false);
             return;
         }
 

@@ -56,7 +56,7 @@ internal static class ProfileResponses
             stored = await store.OpenArtifactAsync(snapshot.Id, artifact, cancellationToken).ConfigureAwait(false);
             if (stored is null && artifact == SnapshotArtifact.Nettrace && snapshot.NettraceOmitted is { } omitted)
             {
-                await Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"Snapshot {snapshot.Id} has no nettrace: {omitted} Raise TraceProf:Storage:MaxTotalMegabytes to keep raw traces.").ConfigureAwait(false);
+                await Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"Snapshot {snapshot.Id} has no nettrace: {omitted}{(omitted.Contains("MaxTotalBytes", StringComparison.Ordinal) ? " Raise TraceProf:Storage:MaxTotalMegabytes to keep raw traces." : "")}").ConfigureAwait(false);
                 return;
             }
 

@@ -65,6 +65,25 @@ internal static class QueryParser
         return true;
     }
 
+    /// <summary>Reads <c>include</c> of the snapshot list: absent, or <c>traces</c> to list each row's contained trace ids.</summary>
+    public static bool TryGetIncludeTraces(HttpRequest request, out bool includeTraces, out string? error)
+    {
+        includeTraces = false;
+        if (!TryGetSingle(request, "include", out var include, out error) || include is null)
+        {
+            return error is null;
+        }
+
+        if (include != "traces")
+        {
+            error = $"include must be 'traces' (list each snapshot's contained trace ids; without it a row says only how many); got '{Echo(include)}'.";
+            return false;
+        }
+
+        includeTraces = true;
+        return true;
+    }
+
     public static bool TryGetDebug(HttpRequest request, out int debug, out string? error)
     {
         debug = 0;

@@ -42,6 +42,9 @@ internal sealed class TraceProfEndpoints
             new("/traces/{traceId}", Capabilities.Snapshots, traces.Get, "every stored sample of one trace, merged, each sample once: ?kind=cpu&format=&spanId="),
             new("/traces/{traceId}/spans", Capabilities.Snapshots, traces.Spans, "the trace's spans across services, JSON: duration, CPU, wait, allocations, top frames: ?limit="),
 
+            new("/pprof/symbol", Capabilities.None, index.NotServedByDesign, "404: profiles carry function names; go tool pprof never asks"),
+            new("/pprof/cmdline", Capabilities.None, index.NotServedByDesign, "404: the command line is not served (it may hold secrets)"),
+
             // Last: the middleware placement takes the first route that matches, so the named profiles come first.
             new("/pprof/{name}", Capabilities.None, index.UnknownProfile, "unknown profile names answer 404"),
         ];

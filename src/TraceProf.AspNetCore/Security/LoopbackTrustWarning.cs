@@ -14,7 +14,7 @@ internal sealed class LoopbackTrustWarning(IOptions<TraceProfOptions> options, I
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (settings.TrustLoopback && settings.ApiKeyHashes.Count == 0 && !environment.IsDevelopment())
+        if (settings.TrustLoopback && settings.ApiKeyHashes.Count == 0 && settings.ApiKeys.Count == 0 && !environment.IsDevelopment())
         {
             Log.LoopbackTrustedWithoutApiKey(logger, environment.EnvironmentName, settings.RoleClaimType);
         }

@@ -23,6 +23,14 @@ internal sealed class RoleMap
 
     public bool TryGet(string role, out Capabilities capabilities) => _roles.TryGetValue(role, out capabilities);
 
+    /// <summary>
+    /// Whether <paramref name="narrower"/> asks for nothing beyond <paramref name="wider"/>: both are known and every
+    /// capability of the first is one of the second's. A role always narrows itself. This is how a role header may
+    /// pick a role under the one an API key is bound to, never above it.
+    /// </summary>
+    public bool Narrows(string narrower, string wider) =>
+        _roles.TryGetValue(narrower, out var asked) && _roles.TryGetValue(wider, out var bound) && (asked & ~bound) == Capabilities.None;
+
     public IEnumerable<string> RolesWith(Capabilities capability) =>
         _roles.Where(r => r.Value.HasFlag(capability)).Select(r => r.Key);
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace TraceProf.AspNetCore.Security;
@@ -8,13 +9,29 @@ namespace TraceProf.AspNetCore.Security;
 /// <summary>
 /// Decides whether a request may use a capability. The role header alone is spoofable, so it is honoured only
 /// with proof, checked in this order: the host's authenticated user (roles from a claim), a configured API key,
-/// a loopback connection.
+/// a loopback connection. An API key bound to a role (<see cref="TraceProfOptions.ApiKeys"/>) and the loopback role
+/// (<see cref="TraceProfOptions.LoopbackRole"/>) decide the role when no header names one, which is what tools that send
+/// no custom header need (<c>go tool pprof http://trace:KEY@host/debug/pprof/profile</c> sends the key as Basic auth).
 /// </summary>
-internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap roles, ApiKeyVerifier apiKeys, UiSessionCookie uiSessions)
+internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap roles, ApiKeyVerifier apiKeys, UiSessionCookie uiSessions, IHostEnvironment environment)
 {
     private const string ApiKeyHeader = "X-Debug-Key";
     private const int MaxEchoedLength = 64;
+
+    // Both schemes are offered after a wrong key: Basic is what go tool pprof and browsers can answer, Bearer what scripts send.
+    private static readonly Microsoft.Extensions.Primitives.StringValues KeyChallenges = new(["Basic realm=\"traceprof\", charset=\"UTF-8\"", "Bearer realm=\"traceprof\""]);
+
     private readonly TraceProfOptions _options = options.Value;
+    private readonly string? _loopbackRole = EffectiveLoopbackRole(options.Value.LoopbackRole, environment);
+
+    /// <summary>The role a trusted loopback request without a role header acts as: the setting, else <c>admin</c> in Development only.</summary>
+    internal static string? EffectiveLoopbackRole(string? configured, IHostEnvironment environment) =>
+        configured switch
+        {
+            null => environment.IsDevelopment() ? "admin" : null,
+            "" => null,
+            _ => configured,
+        };
 
     public async ValueTask<GateDecision> AuthorizeAsync(HttpContext context, Capabilities required)
     {
@@ -44,15 +61,32 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
         }
 
         // 2. An API key. A wrong key is refused outright rather than falling back to loopback trust.
-        var presentedKey = PresentedApiKey(context.Request);
+        var presentedKey = PresentedApiKey(context.Request, out var malformed);
         if (presentedKey is not null && apiKeys.HasKeys)
         {
-            if (!apiKeys.Verify(presentedKey))
+            if (malformed is not null)
             {
-                return Unauthorized(context, "The API key is not valid.");
+                return Unauthorized(context, malformed, KeyChallenges);
             }
 
-            return DecideHeaderRole(requestedRole, required, "api-key");
+            if (!apiKeys.Verify(presentedKey, out var boundRole))
+            {
+                return Unauthorized(context, "The API key is not valid.", KeyChallenges);
+            }
+
+            if (boundRole is null)
+            {
+                return DecideHeaderRole(requestedRole, required, "api-key");
+            }
+
+            if (requestedRole is null || requestedRole == boundRole)
+            {
+                return Decide([boundRole], required, "api-key");
+            }
+
+            return roles.Narrows(requestedRole, boundRole)
+                ? Decide([requestedRole], required, "api-key")
+                : NotNarrower(requestedRole, boundRole);
         }
 
         // --- Browser UI session (Ui/UiSessionCookie) -------------------------------------------------------------
@@ -69,13 +103,15 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
         // 3. Loopback, for local development: a direct local connection to a local name, nothing forwarded (LoopbackTrust).
         if (LoopbackTrust.Applies(context, _options.TrustLoopback, out var notLoopback))
         {
-            return DecideHeaderRole(requestedRole, required, "loopback");
+            return requestedRole is null && _loopbackRole is not null
+                ? Decide([_loopbackRole], required, "loopback")
+                : DecideHeaderRole(requestedRole, required, "loopback");
         }
 
         return Unauthorized(
             context,
             $"The {_options.RoleHeaderName} header is trusted only with proof: a signed-in user with a '{_options.RoleClaimType}' claim, " +
-            $"an API key (Authorization: Bearer <key> or {ApiKeyHeader}: <key>){(apiKeys.HasKeys ? "" : " (none is configured)")}, " +
+            $"an API key (Authorization: Bearer <key>, {ApiKeyHeader}: <key>, or Basic with the key as password){(apiKeys.HasKeys ? "" : " (none is configured)")}, " +
             $"or a direct loopback connection (loopback trust not applied: {notLoopback}).");
     }
 
@@ -98,8 +134,15 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
         return result.Succeeded ? result.Principal : null;
     }
 
-    private static string? PresentedApiKey(HttpRequest request)
+    /// <summary>
+    /// The key a request presents: <c>X-Debug-Key</c>, <c>Authorization: Bearer</c>, or the password of
+    /// <c>Authorization: Basic base64(user:key)</c> (the user is ignored: Go's HTTP client sends a URL's user info this
+    /// way, and a user name is required there). Basic credentials that do not decode are a presented key that is wrong,
+    /// with <paramref name="malformed"/> saying why.
+    /// </summary>
+    internal static string? PresentedApiKey(HttpRequest request, out string? malformed)
     {
+        malformed = null;
         var key = request.Headers[ApiKeyHeader].ToString();
         if (key.Length > 0)
         {
@@ -107,13 +150,60 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
         }
 
         var authorization = request.Headers.Authorization.ToString();
-        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization["Bearer ".Length..].Trim();
+        }
+
+        if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var encoded = authorization["Basic ".Length..].Trim();
+        Span<byte> decoded = stackalloc byte[Math.Min(encoded.Length, 1024)];
+        string credentials;
+        try
+        {
+            credentials = Convert.TryFromBase64String(encoded, decoded, out var written)
+                ? new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(decoded[..written])
+                : "";
+        }
+        catch (ArgumentException)
+        {
+            credentials = "";
+        }
+
+        var colon = credentials.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0 || colon == credentials.Length - 1)
+        {
+            malformed = "The Authorization: Basic credentials are not base64 of UTF-8 'user:key' with a key after the colon (the user name is ignored; the key is the password).";
+            return "";
+        }
+
+        return credentials[(colon + 1)..];
     }
 
-    private static GateDecision Unauthorized(HttpContext context, string detail)
+    private static GateDecision Unauthorized(HttpContext context, string detail, Microsoft.Extensions.Primitives.StringValues? challenges = null)
     {
-        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"traceprof\"";
+        context.Response.Headers.WWWAuthenticate = challenges ?? "Bearer realm=\"traceprof\"";
         return GateDecision.Deny(StatusCodes.Status401Unauthorized, detail);
+    }
+
+    private GateDecision NotNarrower(string requestedRole, string boundRole)
+    {
+        if (!roles.TryGet(requestedRole, out _))
+        {
+            return GateDecision.Deny(
+                StatusCodes.Status403Forbidden,
+                $"The role '{Echo(requestedRole)}' is not known; known roles: {string.Join(", ", roles.Names)}.");
+        }
+
+        roles.TryGet(boundRole, out var bound);
+        return GateDecision.Deny(
+            StatusCodes.Status403Forbidden,
+            $"The API key proves the role '{Echo(boundRole)}' ({CapabilityNames.Describe(bound)}); the {_options.RoleHeaderName} header may only narrow it " +
+            $"to a role with no capability beyond those, and '{Echo(requestedRole)}' has more. Send no {_options.RoleHeaderName} header to act as '{Echo(boundRole)}'.");
     }
 
     private static string Echo(string value) =>
@@ -125,7 +215,8 @@ internal sealed class TraceProfGate(IOptions<TraceProfOptions> options, RoleMap 
         {
             return GateDecision.Deny(
                 StatusCodes.Status403Forbidden,
-                $"Send the {_options.RoleHeaderName} header naming your role; {AllowedRoles(required)}.");
+                $"Send the {_options.RoleHeaderName} header naming your role; {AllowedRoles(required)}." +
+                (proof == "loopback" ? " (TraceProf:LoopbackRole names the role a loopback request without the header acts as; it is admin only in Development.)" : ""));
         }
 
         return Decide([requestedRole], required, proof);

@@ -92,7 +92,9 @@ internal sealed class UiSessionCookie
     private bool ProofStillHolds(HttpContext context, UiSession session) => session.Proof switch
     {
         UiSession.LoopbackProof => LoopbackTrust.Applies(context, _options.TrustLoopback, out _),
-        UiSession.ApiKeyProof => session.KeyHash is { Length: 64 } hash && hash.All(Uri.IsHexDigit) && _apiKeys.IsConfiguredHash(Convert.FromHexString(hash)),
+        UiSession.ApiKeyProof => session.KeyHash is { Length: 64 } hash && hash.All(Uri.IsHexDigit) &&
+            _apiKeys.IsConfiguredHash(Convert.FromHexString(hash), out var boundRole) &&
+            (boundRole is null || _roles.Narrows(session.Role, boundRole)), // a key re-bound to a narrower role narrows its sessions
         _ => false,
     };
 

@@ -83,7 +83,7 @@ internal sealed partial class UiEndpoints
 
     private RequestDelegate Page(Capabilities required, Func<HttpContext, UiContext, Task> handler) => async context =>
     {
-        context.Response.Headers.CacheControl = "no-store";
+        NoStore(context.Response);
         var decision = await _gate.AuthorizeAsync(context, required).ConfigureAwait(false);
         if (!decision.Allowed)
         {
@@ -103,6 +103,14 @@ internal sealed partial class UiEndpoints
         await handler(context, new UiContext(_options.PathPrefix, decision.Role, decision.Proof, hasCookie, signOutToken)).ConfigureAwait(false);
     };
 
+    // The headers DefaultAntiforgery sets itself when a page carries a token: with exactly these already there it has
+    // nothing to override, so it logs no "Cache-Control and Pragma headers have been overridden" Warning on every page.
+    private static void NoStore(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-cache, no-store";
+        response.Headers.Pragma = "no-cache";
+    }
+
     private Task DeniedAsync(HttpContext context, GateDecision decision)
     {
         var ui = new UiContext(_options.PathPrefix, null, null, false, null);
@@ -117,7 +125,7 @@ internal sealed partial class UiEndpoints
 
     private async Task SignInAsync(HttpContext context)
     {
-        context.Response.Headers.CacheControl = "no-store";
+        NoStore(context.Response);
         if (!HttpMethods.IsPost(context.Request.Method))
         {
             await SignInFormAsync(context, StatusCodes.Status200OK, error: null, SafeReturnUrl(context.Request.Query[ReturnUrlField].ToString())).ConfigureAwait(false);
@@ -145,9 +153,16 @@ internal sealed partial class UiEndpoints
         else if (key.Length > 0)
         {
             // The same rule as the header path: a key that is sent must be right; it never falls back to loopback.
-            (status, error) = _apiKeys.HasKeys && _apiKeys.Verify(key)
+            string? boundRole = null;
+            (status, error) = _apiKeys.HasKeys && _apiKeys.Verify(key, out boundRole)
                 ? (StatusCodes.Status200OK, null)
                 : (StatusCodes.Status401Unauthorized, "The API key is not valid.");
+            if (error is null && boundRole is not null && !_roles.Narrows(role, boundRole))
+            {
+                // A key bound to a role (TraceProf:ApiKeys) signs in as that role or a narrower one, as on the header path.
+                (status, error) = (StatusCodes.Status403Forbidden, $"This API key proves the role '{QueryParser.Echo(boundRole)}'; pick it or a role with no capability beyond it.");
+            }
+
             if (error is null)
             {
                 session = new UiSession(role, UiSession.ApiKeyProof, Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))));
@@ -212,7 +227,7 @@ internal sealed partial class UiEndpoints
 
     private async Task SignOutAsync(HttpContext context)
     {
-        context.Response.Headers.CacheControl = "no-store";
+        NoStore(context.Response);
         if (!context.Request.HasFormContentType || !await _antiforgery.IsRequestValidAsync(context).ConfigureAwait(false))
         {
             var ui = new UiContext(_options.PathPrefix, null, null, false, null);
@@ -271,6 +286,12 @@ internal sealed partial class UiEndpoints
     private string SafeReturnUrl(string? value)
     {
         var fallback = UiPath + "/";
+        // The pprof index's sign-in hint comes back to the index: that one page outside the UI, exactly.
+        if (value == _options.PathPrefix + "/pprof/")
+        {
+            return value;
+        }
+
         if (string.IsNullOrEmpty(value) || value.Length > MaxReturnUrlLength ||
             !(value == UiPath || value.StartsWith(UiPath + "/", StringComparison.Ordinal) || value.StartsWith(UiPath + "?", StringComparison.Ordinal)) ||
             value.Contains("//", StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal) || value.Any(char.IsControl) ||

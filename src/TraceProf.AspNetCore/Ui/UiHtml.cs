@@ -23,12 +23,14 @@ internal static class UiHtml
     /// <c>style-src 'unsafe-inline'</c> because it styles itself at run time by inserting <c>&lt;style&gt;</c> elements
     /// without a nonce (aphrodite) — it renders unstyled and unusable without it, and with no script allowance beyond
     /// 'self' that cannot run an attacker's code; <c>connect-src 'self'</c> to fetch the profile from
-    /// <c>#profileURL=</c>; <c>font-src 'self'</c> for its embedded Source Code Pro. Deliberately absent: 'unsafe-eval'
-    /// (speedscope's bundled protobuf probe tries eval and falls back when refused) and 'wasm-unsafe-eval' (needed
-    /// only to import Java Flight Recorder files, which TraceProf never serves).
+    /// <c>#profileURL=</c>; <c>font-src 'self'</c> for its embedded Source Code Pro; <c>'wasm-unsafe-eval'</c> in
+    /// script-src because speedscope's bundle compiles a WebAssembly module it carries inline (WebAssembly.instantiate)
+    /// as it loads, and without it every open logs a CSP violation; it lets a script that already runs under
+    /// script-src 'self' compile WebAssembly, and allows no JavaScript eval. Deliberately absent: 'unsafe-eval'
+    /// (speedscope's bundled protobuf probe tries eval and falls back when refused).
     /// </summary>
     public const string SpeedscopeContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; font-src 'self'; " +
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; font-src 'self'; " +
         "form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
     public const string Stylesheet = """

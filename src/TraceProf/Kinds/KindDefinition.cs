@@ -27,6 +27,14 @@ internal abstract class KindDefinition
     public virtual bool RequestsRundown => true;
 
     /// <summary>
+    /// Gets whether a snapshot of this kind keeps its raw capture beside the profile by default. A thread dump's
+    /// capture is almost all rundown (~10 MB for 14 threads in the sample) while what the dump needs, its stacks, is the
+    /// profile (a few KB; the text forms are rendered from it); such a kind keeps the capture only when the caller asks
+    /// for <c>format=nettrace</c>.
+    /// </summary>
+    public virtual bool StoresNettrace => true;
+
+    /// <summary>
     /// Parses a capture in one streaming pass, when the kind has such a path; null sends the pipeline to
     /// <see cref="Parse"/> over TraceLog.
     /// </summary>

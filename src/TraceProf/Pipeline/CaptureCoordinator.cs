@@ -139,7 +139,13 @@ internal sealed partial class CaptureCoordinator
                 Duration = captured.Duration,
                 ContainedTraceIds = ContainedTraces(profile, traceId),
             };
-            var (stored, pprof) = await _writer.WriteAsync(info, profile, nettracePath, cancellationToken).ConfigureAwait(false);
+            var keepNettrace = request.KeepNettrace || KindCatalog.Get(request.Kind).StoresNettrace;
+            if (!keepNettrace)
+            {
+                info = info with { NettraceOmitted = NettraceNotKept(info.Kind, nettracePath) };
+            }
+
+            var (stored, pprof) = await _writer.WriteAsync(info, profile, keepNettrace ? nettracePath : null, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
                 return new CaptureOutcome(info with { SampleCount = SnapshotWriter.SampleCountOf(profile) }, profile, pprof) { Stored = false };
@@ -153,6 +159,23 @@ internal sealed partial class CaptureCoordinator
             // The store was handed copies; the original always goes here.
             SnapshotWriter.TryDelete(nettracePath);
         }
+    }
+
+    private static string NettraceNotKept(string kind, string nettracePath)
+    {
+        long bytes;
+        try
+        {
+            bytes = new FileInfo(nettracePath).Length;
+        }
+        catch (IOException)
+        {
+            bytes = -1;
+        }
+
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"A {kind} snapshot keeps its stacks (the profile); its raw capture ({(bytes < 0 ? "size unknown" : $"{bytes} bytes")}, almost all the runtime's method rundown) is stored only when the capture is asked for with format=nettrace.");
     }
 
     /// <summary>

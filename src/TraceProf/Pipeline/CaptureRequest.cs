@@ -15,4 +15,10 @@ internal sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, Activ
 
     /// <summary>Gets what asked for the capture: <c>request</c> (default), or a trigger such as <c>threadpool:starvation</c>.</summary>
     public string Trigger { get; init; } = "request";
+
+    /// <summary>
+    /// Gets whether the raw capture must be stored even for a kind that does not keep it by default
+    /// (<see cref="KindDefinition.StoresNettrace"/>): the caller asked for <c>format=nettrace</c>.
+    /// </summary>
+    public bool KeepNettrace { get; init; }
 }

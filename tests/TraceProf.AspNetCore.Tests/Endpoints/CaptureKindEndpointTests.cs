@@ -76,6 +76,38 @@ public sealed class CaptureKindEndpointTests
     }
 
     [Fact]
+    public async Task Threads_StoresTheDumpsProfile_NotTheRundownCapture_UnlessNettraceIsAskedFor()
+    {
+        await using var host = await TraceProfHost.StartAsync();
+        using var dump = await host.Client.SendAsync(Requests.Get("/debug/pprof/threads", "admin"));
+        Assert.Equal(HttpStatusCode.OK, dump.StatusCode);
+        var id = Assert.Single(dump.Headers.GetValues("X-TraceProf-Snapshot-Id"));
+
+        using var list = await host.Client.SendAsync(Requests.Get("/debug/snapshots?kind=threads", "admin"));
+        using var json = System.Text.Json.JsonDocument.Parse(await list.Content.ReadAsStringAsync());
+        var row = json.RootElement.GetProperty("snapshots").EnumerateArray().Single(r => r.GetProperty("id").GetString() == id);
+        Assert.Equal(0, row.GetProperty("nettraceBytes").GetInt64());
+        Assert.True(row.GetProperty("profileBytes").GetInt64() > 0);
+        Assert.Contains("is stored only when the capture is asked for with format=nettrace", row.GetProperty("nettraceOmitted").GetString(), StringComparison.Ordinal);
+
+        // The dump still reads in every form it is offered in; only the raw capture is gone, and that says why.
+        using var text = await host.Client.SendAsync(Requests.Get($"/debug/snapshots/{id}?debug=2", "admin"));
+        Assert.StartsWith("thread ", await text.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var raw = await host.Client.SendAsync(Requests.Get($"/debug/snapshots/{id}?format=nettrace", "admin"));
+        Assert.Equal(HttpStatusCode.NotFound, raw.StatusCode);
+        var detail = await ProblemResponses.DetailAsync(raw);
+        Assert.Contains("format=nettrace", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("MaxTotalMegabytes", detail, StringComparison.Ordinal);
+
+        // Asked for, the raw capture is served and kept.
+        using var asked = await host.Client.SendAsync(Requests.Get("/debug/pprof/threads?format=nettrace", "admin"));
+        Assert.Equal("Nettrace", System.Text.Encoding.ASCII.GetString(await asked.Content.ReadAsByteArrayAsync(), 0, 8));
+        var keptId = Assert.Single(asked.Headers.GetValues("X-TraceProf-Snapshot-Id"));
+        using var kept = await host.Client.SendAsync(Requests.Get($"/debug/snapshots/{keptId}?format=nettrace", "admin"));
+        Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+    }
+
+    [Fact]
     public async Task Trace_DefaultsToRawNettrace()
     {
         await using var host = await TraceProfHost.StartAsync();

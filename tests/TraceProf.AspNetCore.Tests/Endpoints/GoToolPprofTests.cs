@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using TraceProf.AspNetCore.Tests.Infrastructure;
 
 namespace TraceProf.AspNetCore.Tests.Endpoints;
@@ -32,13 +33,63 @@ public sealed class GoToolPprofTests
         Assert.DoesNotContain(HotLoop.MethodName, other, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// What a Go user types: the key in the URL's user info (Go's HTTP client sends it as Basic auth), no role header;
+    /// the key is bound to a role. Every path the tool asks for is recorded, so the test also says what it needs.
+    /// </summary>
+    [SkippableFact]
+    public async Task GoToolPprofTop_ByUrl_WithTheKeyInTheUserInfo_FetchesOnlyTheProfile()
+    {
+        var go = FindOnPath("go");
+        Skip.If(go is null, "'go' is not on PATH, so 'go tool pprof' cannot be run; install it (apt-get install golang-go). .ci/run does.");
+
+        const string key = "go-tool-pprof-key";
+        var requested = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var host = await TraceProfHost.StartAsync(
+            options =>
+            {
+                options.TrustLoopback = false; // the key is the only proof: loopback must not be what lets the tool in
+                options.ApiKeys.Add(new TraceProfApiKey { Hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))), Role = "sre:profile" });
+            },
+            configureApp: app =>
+            {
+                app.Use((context, next) =>
+                {
+                    requested.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString} auth={context.Request.Headers.Authorization.ToString().Split(' ')[0]}");
+                    return next(context);
+                });
+                app.MapTraceProf();
+            });
+        using var hot = new HotLoop();
+        var port = host.Client.BaseAddress!.Port;
+
+        var top = await RunAsync(go!, $"tool pprof -top -nodecount=15 http://trace:{key}@127.0.0.1:{port}/debug/pprof/profile?seconds=1");
+
+        Assert.Contains(HotLoop.MethodName, top, StringComparison.Ordinal);
+        Assert.Equal(["GET /debug/pprof/profile?seconds=1 auth=Basic"], requested.Where(r => r.Contains("/debug/", StringComparison.Ordinal)));
+    }
+
+    [SkippableFact]
+    public async Task GoToolPprof_ByUrl_WrongKey_FailsWith401()
+    {
+        var go = FindOnPath("go");
+        Skip.If(go is null, "'go' is not on PATH, so 'go tool pprof' cannot be run; install it (apt-get install golang-go). .ci/run does.");
+
+        await using var host = await TraceProfHost.StartAsync(environmentName: "Development"); // loopback role on: a wrong key must still fail
+        var port = host.Client.BaseAddress!.Port;
+
+        var output = await RunAsync(go!, $"tool pprof -top http://trace:wrong-key@127.0.0.1:{port}/debug/pprof/profile?seconds=1", expectSuccess: false);
+
+        Assert.Contains("401 Unauthorized", output, StringComparison.Ordinal);
+    }
+
     internal static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, name))
             .FirstOrDefault(File.Exists);
 
-    internal static async Task<string> RunAsync(string fileName, string arguments)
+    internal static async Task<string> RunAsync(string fileName, string arguments, bool expectSuccess = true)
     {
         var info = new ProcessStartInfo(fileName, arguments)
         {
@@ -58,7 +109,7 @@ public sealed class GoToolPprofTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
         var output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"{fileName} {arguments} exited {process.ExitCode}: {output}");
+        Assert.True(process.ExitCode == 0 == expectSuccess, $"{fileName} {arguments} exited {process.ExitCode}: {output}");
         return output;
     }
 }

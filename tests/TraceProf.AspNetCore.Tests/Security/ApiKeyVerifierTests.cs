@@ -61,4 +61,48 @@ public sealed class ApiKeyVerifierTests
         Assert.False(new ApiKeyVerifier([HashOf("other")]).IsConfiguredHash(hash));
         Assert.False(new ApiKeyVerifier([]).IsConfiguredHash(hash));
     }
+
+    [Fact]
+    public void Verify_ABoundKey_SaysItsRole_AnUnboundKey_SaysNone()
+    {
+        var verifier = new ApiKeyVerifier([HashOf("free-key")], [new TraceProfApiKey { Hash = HashOf("sre-key"), Role = "sre:profile" }]);
+
+        Assert.True(verifier.Verify("sre-key", out var bound));
+        Assert.Equal("sre:profile", bound);
+        Assert.True(verifier.Verify("free-key", out var unbound));
+        Assert.Null(unbound);
+        Assert.False(verifier.Verify("other", out var none));
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public void AHashInBothLists_IsBound()
+    {
+        var verifier = new ApiKeyVerifier([HashOf("key")], [new TraceProfApiKey { Hash = HashOf("key").ToUpperInvariant(), Role = "readonly" }]);
+
+        Assert.True(verifier.Verify("key", out var bound));
+        Assert.Equal("readonly", bound);
+    }
+
+    [Fact]
+    public void IsConfiguredHash_SaysTheBoundRoleToo()
+    {
+        var verifier = new ApiKeyVerifier([], [new TraceProfApiKey { Hash = HashOf("key"), Role = "admin" }]);
+
+        Assert.True(verifier.HasKeys);
+        Assert.True(verifier.IsConfiguredHash(Convert.FromHexString(HashOf("key")), out var bound));
+        Assert.Equal("admin", bound);
+    }
+
+    [Fact]
+    public void Constructor_ABoundKeyWithoutARoleOrWithABadHash_FailsNamingTheSetting()
+    {
+        var noRole = Assert.Throws<InvalidOperationException>(() => new ApiKeyVerifier([], [new TraceProfApiKey { Hash = HashOf("key") }]));
+        var badHash = Assert.Throws<InvalidOperationException>(() => new ApiKeyVerifier([], [new TraceProfApiKey { Hash = "key", Role = "admin" }]));
+
+        Assert.Contains("TraceProf:ApiKeys", noRole.Message, StringComparison.Ordinal);
+        Assert.Contains("TraceProf:ApiKeys", badHash.Message, StringComparison.Ordinal);
+        Assert.Contains("64 hex digits", badHash.Message, StringComparison.Ordinal);
+    }
 }
+

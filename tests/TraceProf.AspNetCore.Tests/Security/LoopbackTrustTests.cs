@@ -197,4 +197,46 @@ public sealed class LoopbackTrustTests
         using var rebound = await browser.GetAsync("/debug/ui/");
         Assert.Equal(HttpStatusCode.Unauthorized, rebound.StatusCode);
     }
+
+    [Theory]
+    [InlineData("/debug/snapshots")]
+    [InlineData("/debug/pprof/")]
+    public async Task Development_PlainLocalRequest_NoRoleHeader_ActsAsAdmin(string path)
+    {
+        await using var host = await TraceProfHost.StartAsync(environmentName: "Development");
+        using var response = await host.Client.SendAsync(Requests.Get(path));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Testing")]
+    public async Task OutsideDevelopment_PlainLocalRequest_NoRoleHeader_Returns403AskingForTheRole(string environment)
+    {
+        await using var host = await TraceProfHost.StartAsync(environmentName: environment);
+        using var response = await host.Client.SendAsync(Requests.Get("/debug/snapshots"));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.StartsWith("Send the X-Debug-Role header naming your role", await ProblemResponses.DetailAsync(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Development_ThroughSameHostProxy_NoRoleHeader_Returns401()
+    {
+        // The loopback role rides on loopback trust, with all its rules: a forwarded request is not local.
+        await using var host = await TraceProfHost.StartAsync(environmentName: "Development");
+        await using var proxy = await ForwardingProxy.StartAsync(host.Client.BaseAddress!);
+        using var response = await proxy.Client.SendAsync(Requests.Get("/debug/snapshots"));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Development_ForAnotherHost_NoRoleHeader_Returns401()
+    {
+        await using var host = await TraceProfHost.StartAsync(environmentName: "Development");
+        using var request = Requests.Get("/debug/snapshots");
+        request.Headers.Host = "attacker.example";
+        using var response = await host.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
 }
+

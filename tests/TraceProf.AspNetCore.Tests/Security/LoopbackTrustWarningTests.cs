@@ -56,6 +56,17 @@ public sealed class LoopbackTrustWarningTests
     }
 
     [Fact]
+    public async Task WithAKeyBoundToARole_LogsNoWarning()
+    {
+        var entries = await StartAndCollectAsync("Production", o =>
+        {
+            o.ApiKeyHashes.Clear();
+            o.ApiKeys.Add(new TraceProfApiKey { Hash = TraceProfHost.ApiKeyHash, Role = "admin" });
+        });
+        Assert.DoesNotContain(entries, e => e.EventName == EventName);
+    }
+
+    [Fact]
     public async Task WithLoopbackTrustOff_LogsNoWarning()
     {
         var entries = await StartAndCollectAsync("Production", o =>

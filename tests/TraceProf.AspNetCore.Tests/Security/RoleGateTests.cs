@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TraceProf.AspNetCore.Tests.Infrastructure;
 
@@ -100,4 +101,70 @@ public sealed class RoleGateTests
         Assert.Contains("teleport", error.Message, StringComparison.Ordinal);
         Assert.Contains("ApiKeyHashes", error.Message, StringComparison.Ordinal);
     }
+
+    private const string BoundKey = "bound-admin-key-9876";
+
+    private static string BoundKeyHash => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(BoundKey)));
+
+    private static HttpRequestMessage WithBasic(string path, string credentials, string? role = null)
+    {
+        var request = Requests.Get(path, role);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials)));
+        return request;
+    }
+
+    [Fact]
+    public async Task KeyBoundToARole_AsBasicAuth_NoRoleHeader_IsServed()
+    {
+        await using var host = await TraceProfHost.StartAsync(o =>
+        {
+            o.TrustLoopback = false;
+            o.ApiKeys.Add(new TraceProfApiKey { Hash = BoundKeyHash, Role = "admin" });
+        });
+        using var response = await host.Client.SendAsync(WithBasic("/debug/snapshots", "trace:" + BoundKey));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task KeyBoundToARole_FromConfiguration_IsRead()
+    {
+        await using var host = await TraceProfHost.StartAsync(
+            o => o.TrustLoopback = false,
+            builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["TraceProf:ApiKeys:0:Hash"] = BoundKeyHash,
+                ["TraceProf:ApiKeys:0:Role"] = "sre:profile",
+            }));
+        using var snapshots = await host.Client.SendAsync(WithBasic("/debug/snapshots", "trace:" + BoundKey));
+        Assert.Equal(HttpStatusCode.Forbidden, snapshots.StatusCode);
+        Assert.Equal("The role 'sre:profile' lacks the 'snapshots' capability; roles that may: admin.", await ProblemResponses.DetailAsync(snapshots));
+    }
+
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Production")]
+    public async Task WrongKey_AsBasicAuth_OnLoopback_Returns401ChallengingBasicAndBearer_NeverLoopbackTrust(string environment)
+    {
+        await using var host = await TraceProfHost.StartAsync(o => o.ApiKeys.Add(new TraceProfApiKey { Hash = BoundKeyHash, Role = "admin" }), environmentName: environment);
+        using var response = await host.Client.SendAsync(WithBasic("/debug/snapshots", "trace:not-the-key", role: "admin"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("The API key is not valid.", await ProblemResponses.DetailAsync(response));
+        Assert.Equal(["Basic", "Bearer"], response.Headers.WwwAuthenticate.Select(h => h.Scheme));
+        Assert.All(response.Headers.WwwAuthenticate, h => Assert.Contains("realm=\"traceprof\"", h.Parameter, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task InvalidKeyBindings_FailAtStart_NamingTheSetting()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TraceProfHost.StartAsync(o =>
+        {
+            o.ApiKeys.Add(new TraceProfApiKey { Hash = BoundKeyHash, Role = "root" });
+            o.LoopbackRole = "superuser";
+        }));
+        Assert.Contains("TraceProf:ApiKeys entries need a Role from TraceProf:Roles (admin, sre:profile, readonly); got 'root'.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("TraceProf:LoopbackRole must be empty (none) or a role from TraceProf:Roles", error.Message, StringComparison.Ordinal);
+    }
 }
+

@@ -54,4 +54,28 @@ public sealed class RoleMapTests
         Assert.Equal(["admin"], roles.RolesWith(Capabilities.Snapshots));
         Assert.Equal(["admin", "sre:profile", "readonly"], roles.RolesWith(Capabilities.None));
     }
+
+    [Theory]
+    [InlineData("sre:profile", "admin", true)]
+    [InlineData("readonly", "sre:profile", true)]
+    [InlineData("admin", "admin", true)]
+    [InlineData("admin", "sre:profile", false)]
+    [InlineData("sre:profile", "readonly", false)]
+    [InlineData("nobody", "admin", false)]
+    [InlineData("readonly", "nobody", false)]
+    public void Narrows_WhenEveryCapabilityOfTheFirstIsTheSeconds_AndBothAreKnown(string narrower, string wider, bool expected) =>
+        Assert.Equal(expected, new RoleMap(new TraceProfOptions().Roles).Narrows(narrower, wider));
+
+    [Fact]
+    public void Narrows_ComparesCapabilities_NotNames()
+    {
+        var options = new TraceProfOptions();
+        options.Roles.Add(new TraceProfRole { Name = "profiler", Capabilities = "cpu, allocs" });
+        options.Roles.Add(new TraceProfRole { Name = "cpu-only", Capabilities = "cpu" });
+        var roles = new RoleMap(options.Roles);
+
+        Assert.True(roles.Narrows("cpu-only", "profiler"));
+        Assert.True(roles.Narrows("sre:profile", "cpu-only")); // same capabilities, other name
+        Assert.False(roles.Narrows("profiler", "sre:profile"));
+    }
 }

@@ -56,7 +56,25 @@ public sealed class UiBrowserTests(ITestOutputHelper output)
         Assert.Equal(1, root.GetProperty("rows").GetInt32());
         Assert.Contains(TraceId, root.GetProperty("rowText").GetString(), StringComparison.Ordinal);
         Assert.Contains(HotLoop.MethodName, root.GetProperty("hotMethodText").GetString(), StringComparison.Ordinal);
-        Assert.Equal(0, root.GetProperty("cspViolations").GetArrayLength());
+        Assert.True(root.GetProperty("cspViolations").GetArrayLength() == 0, "CSP violations: " + root.GetProperty("cspViolations"));
+        Assert.True(root.GetProperty("pageErrors").GetArrayLength() == 0, "uncaught page errors: " + root.GetProperty("pageErrors"));
+
+        // The only console errors allowed are chromium's own notes on the two pages this walk opens without a role on
+        // purpose ("Failed to load resource: … 403") and on the host's /favicon.ico (the test host has none; chromium
+        // asks every site for one, outside TraceProf's prefix): anything else, speedscope's included, fails the test.
+        var unexpected = root.GetProperty("consoleErrors").EnumerateArray()
+            .Where(e => !(e.GetProperty("text").GetString()!.StartsWith("Failed to load resource", StringComparison.Ordinal) &&
+                          e.GetProperty("url").GetString() is { } url &&
+                          (url.Contains("/debug/ui/?traceId=", StringComparison.Ordinal) || url.EndsWith("/debug/pprof/", StringComparison.Ordinal) || url.EndsWith("/favicon.ico", StringComparison.Ordinal))))
+            .Select(e => e.ToString())
+            .ToArray();
+        Assert.True(unexpected.Length == 0, "console errors: " + string.Join(" | ", unexpected));
+
+        // The pprof index for a browser: the sign-in hint first (HTML, not JSON), then the styled page linking the UI.
+        Assert.Equal(403, root.GetProperty("indexStatus").GetInt32());
+        Assert.StartsWith("text/html", root.GetProperty("indexContentType").GetString(), StringComparison.Ordinal);
+        Assert.Contains("system-ui", root.GetProperty("indexFont").GetString(), StringComparison.Ordinal);
+        Assert.True(root.GetProperty("indexRows").GetInt32() >= 10, "the index lists the profiles");
         Assert.True(File.Exists(Path.Combine(artefacts, "ui-flamegraph.png")));
         output.WriteLine($"{seconds} s profile: shown after {root.GetProperty("timingsMs").GetProperty("profileShown").GetInt32()} ms, " +
                          $"hot method listed after {root.GetProperty("timingsMs").GetProperty("hotMethodListed").GetInt32()} ms; screenshots in {artefacts}");

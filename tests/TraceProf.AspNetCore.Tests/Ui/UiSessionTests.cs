@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using System.Net;
 using TraceProf.AspNetCore.Tests.Infrastructure;
 
@@ -166,4 +167,62 @@ public sealed class UiSessionTests
         using var inside = await browser.PostFormAsync("/debug/ui/signin", [new(field, token), new("role", "admin"), new("returnUrl", "/debug/ui/?traceId=4bf92f3577b34da6a3ce929d0e0e4736")]);
         Assert.Equal("/debug/ui/?traceId=4bf92f3577b34da6a3ce929d0e0e4736", inside.Headers.Location?.ToString());
     }
+
+    [Fact]
+    public async Task SignIn_WithAKeyBoundToARole_TakesThatRoleOrANarrowerOne_NeverAWider()
+    {
+        const string key = "ui-key-bound-to-sre";
+        await using var host = await TraceProfHost.StartAsync(o =>
+        {
+            o.TrustLoopback = false;
+            o.ApiKeys.Add(new TraceProfApiKey { Hash = Convert.ToHexString(TraceProf.AspNetCore.Security.ApiKeyVerifier.HashOf(key)), Role = "sre:profile" });
+        });
+        using var wider = new UiBrowser(host);
+        using var same = new UiBrowser(host);
+        using var narrower = new UiBrowser(host);
+
+        using var asAdmin = await wider.SignInAsync("admin", key);
+        using var asSre = await same.SignInAsync("sre:profile", key);
+        using var asReadonly = await narrower.SignInAsync("readonly", key);
+
+        Assert.Equal(HttpStatusCode.Forbidden, asAdmin.StatusCode);
+        Assert.Contains("This API key proves the role &#x27;sre:profile&#x27;", await asAdmin.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(wider.SessionCookie);
+        Assert.Equal(HttpStatusCode.SeeOther, asSre.StatusCode);
+        Assert.Equal(HttpStatusCode.SeeOther, asReadonly.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_FromThePprofIndexHint_ReturnsToTheIndex()
+    {
+        await using var host = await TraceProfHost.StartAsync();
+        using var browser = new UiBrowser(host);
+        var (field, token) = await browser.FormTokenAsync();
+
+        using var signIn = await browser.PostFormAsync("/debug/ui/signin", [new(field, token), new("role", "readonly"), new("apiKey", ""), new("returnUrl", "/debug/pprof/")]);
+
+        Assert.Equal(HttpStatusCode.SeeOther, signIn.StatusCode);
+        Assert.Equal("/debug/pprof/", signIn.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task UiPages_LeaveTheHostsLogFreeOfAntiforgeryCacheHeaderWarnings()
+    {
+        var logs = new CollectingLoggerProvider();
+        await using var host = await TraceProfHost.StartAsync(configureBuilder: builder => builder.Logging.AddProvider(logs));
+        using var browser = new UiBrowser(host);
+        (await browser.SignInAsync("admin")).Dispose(); // the form carries a token: GetAndStoreTokens
+        foreach (var path in new[] { "/debug/ui/", "/debug/ui/signin", "/debug/ui/?kind=cpu" }) // a signed-in page carries the sign-out token
+        {
+            using var page = await browser.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.True(page.Headers.CacheControl is { NoCache: true, NoStore: true }, $"{path}: Cache-Control {page.Headers.CacheControl}");
+            Assert.Equal("no-cache", page.Headers.Pragma.ToString());
+        }
+
+        Assert.Contains(logs.Entries, e => e.Category.StartsWith("TraceProf", StringComparison.Ordinal)); // the provider did collect
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("have been overridden", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, e => e.Category.StartsWith("Microsoft.AspNetCore.Antiforgery", StringComparison.Ordinal) && e.EventName == "ResponseCacheHeadersOverridenToNoCache");
+    }
 }
+

@@ -16,6 +16,8 @@ internal sealed class ThreadsKind : KindDefinition
 
     public override long RuntimeKeywords => 0;
 
+    public override bool StoresNettrace => false;
+
     public override Profile Parse(TraceLogReader reader, ParseOptions options, SampleAttributor labels, CancellationToken cancellationToken) =>
         ThreadStacksParser.Parse(reader, options, labels, cancellationToken);
 }
