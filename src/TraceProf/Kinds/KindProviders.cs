@@ -20,8 +20,8 @@ internal static class KindProviders
             throw new ArgumentOutOfRangeException(nameof(kinds), kinds, "A session records at least one known kind.");
         }
 
-        // Every kind resolves stacks, so every session names methods.
-        var runtime = RuntimeEvents.MethodNameKeywords;
+        // Every kind resolves stacks, so every session names methods and maps their code to IL for source lines.
+        var runtime = RuntimeEvents.MethodNameKeywords | RuntimeEvents.ILToNativeMapKeyword;
         var sampler = false;
         foreach (var kind in KindCatalog.All)
         {

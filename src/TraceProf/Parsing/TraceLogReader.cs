@@ -82,7 +82,9 @@ internal sealed class TraceLogReader : IDisposable
                     UnresolvedAddresses++;
                 }
 
-                frame = _interner.Intern(name, module ?? "");
+                frame = LineOf(address) is var (file, line) and { Item2: > 0 }
+                    ? _interner.Intern(name, module ?? "", file, line)
+                    : _interner.Intern(name, module ?? "");
                 _frames[address.CodeAddressIndex] = frame;
             }
 
@@ -91,6 +93,18 @@ internal sealed class TraceLogReader : IDisposable
 
         stack.Clear();
         stack.AddRange(_interner.Stack);
+    }
+
+    // TraceLog maps the address to IL from the capture's IL-to-native map events; the PDB gives the line.
+    private static (string File, int Line) LineOf(TraceCodeAddress address)
+    {
+        var il = address.ILOffset;
+        if (il < 0 || address.Method is not { } method || address.ModuleFile is not { FilePath: { Length: > 0 } path } module)
+        {
+            return ("", 0);
+        }
+
+        return Lines.SourceLines.Shared.TryFind(path, module.PdbSignature, method.MethodToken, il, out var file, out var line) ? (file, line) : ("", 0);
     }
 
     public void AddUnresolvedComment(ProfileBuilder builder) =>
