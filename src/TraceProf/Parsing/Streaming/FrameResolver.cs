@@ -69,7 +69,11 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
         else if (methods.OfThisProcess && NativeSymbols.ThisProcess.TryResolve(address, out var native))
         {
             NativeAddresses++;
-            frame = _interner.Intern(native.DisplayName, native.ModuleName);
+
+            // Code in a managed module's mapped image that no method event named (ready-to-run stubs) joins the
+            // module's mapping: the module is named as its managed frames name it.
+            var module = native.ModuleName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(native.ModuleName) : native.ModuleName;
+            frame = _interner.Intern(native.DisplayName, module);
         }
         else
         {

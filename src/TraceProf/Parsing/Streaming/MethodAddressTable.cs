@@ -52,6 +52,16 @@ internal sealed class MethodAddressTable
         var start = BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]);
         var size = BinaryPrimitives.ReadUInt32LittleEndian(payload[24..]);
         var token = BinaryPrimitives.ReadInt32LittleEndian(payload[28..]);
+
+        // A rundown repeats every method already known: keep the entry instead of decoding its strings again (the
+        // recorder's rundowns were its largest allocation once the cut no longer copied the table).
+        if (_methods.TryGetValue(start, out var known) && known.MethodId == methodId && known.Size == size)
+        {
+            _lastStartOfMethodId[methodId] = start;
+            ClaimMapAhead(methodId, start);
+            return;
+        }
+
         var offset = 36;
         var ns = NettracePayload.ReadUtf16(payload, ref offset);
         var name = NettracePayload.ReadUtf16(payload, ref offset);
@@ -102,6 +112,12 @@ internal sealed class MethodAddressTable
             || (!rundown && (!_lastStartOfMethodId.TryGetValue(methodId, out start) || !_methods.ContainsKey(start))))
         {
             return; // cold code, no entries, no room, or a map for a method this table does not hold
+        }
+
+        // A rundown repeats the maps of methods already known; the method's last range keeps the one it has.
+        if (rundown && _lastStartOfMethodId.TryGetValue(methodId, out var last) && _maps.TryGetValue(last, out var had) && had.Length == count * 2)
+        {
+            return;
         }
 
         var il = MemoryMarshal.Cast<byte, uint>(payload.Slice(19, count * 4));
@@ -243,10 +259,15 @@ internal sealed class MethodAddressTable
         _methods[method.Start] = method;
         _lastStartOfMethodId[method.MethodId] = method.Start;
         _pending.Add(method);
-        if (_mapsAhead.Count > 0 && _mapsAhead.Remove(method.MethodId, out var map))
+        ClaimMapAhead(method.MethodId, method.Start);
+    }
+
+    private void ClaimMapAhead(ulong methodId, ulong start)
+    {
+        if (_mapsAhead.Count > 0 && _mapsAhead.Remove(methodId, out var map))
         {
             _mapEntries -= map.Length / 2;
-            SetMap(method.Start, map);
+            SetMap(start, map);
         }
     }
 

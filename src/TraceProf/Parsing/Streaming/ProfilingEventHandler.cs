@@ -33,8 +33,11 @@ internal abstract class ProfilingEventHandler : NettraceHandler
     protected bool OfThisProcess { get; private set; }
 
     /// <summary>Whether a trace header is of this process: its id, and synced after this process started (a container's pid 1 is every run's).</summary>
-    internal static bool IsThisProcess(NettraceHeader header) =>
-        header.ProcessId == Environment.ProcessId && header.SyncTime >= ThisProcessStart;
+    internal static bool IsThisProcess(NettraceHeader header) => IsThisProcess(header.ProcessId, header.SyncTime);
+
+    /// <summary>Whether a trace of process <paramref name="processId"/> that started at <paramref name="synced"/> is of this process.</summary>
+    internal static bool IsThisProcess(int processId, DateTimeOffset synced) =>
+        processId == Environment.ProcessId && synced >= ThisProcessStart;
 
     private static DateTimeOffset ThisProcessStart { get; } = StartOfThisProcess();
 
