@@ -23,6 +23,7 @@ internal sealed class ElfSymbols
     private const uint SectionDynsym = 11;
     private const uint SegmentLoad = 1;
     private const byte TypeFunction = 2;
+    private const byte TypeIndirectFunction = 10;
 
     private readonly (ulong Value, ulong Size, uint Name)[] _symbols;
     private readonly byte[] _names;
@@ -94,7 +95,7 @@ internal sealed class ElfSymbols
                 var entry = raw.AsSpan(at, SymbolSize);
                 var value = BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]);
                 var sectionIndex = BinaryPrimitives.ReadUInt16LittleEndian(entry[6..]);
-                if ((entry[4] & 0xF) == TypeFunction && value != 0 && sectionIndex != 0)
+                if ((entry[4] & 0xF) is TypeFunction or TypeIndirectFunction && value != 0 && sectionIndex != 0)
                 {
                     symbols.Add((value, BinaryPrimitives.ReadUInt64LittleEndian(entry[16..]), BinaryPrimitives.ReadUInt32LittleEndian(entry)));
                 }
