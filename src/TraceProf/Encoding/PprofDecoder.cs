@@ -142,7 +142,7 @@ public static class PprofDecoder
             var frameIds = location.Line.Count == 0
                 ? [builder.InternFrame(new ProfileFrame(string.Create(CultureInfo.InvariantCulture, $"0x{location.Address:x}"), mappings.TryGetValue(location.MappingId, out var m) ? S(m.Filename) : ""))]
                 : location.Line.Select(line => functions.TryGetValue(line.FunctionId, out var f)
-                    ? builder.InternFrame(Frame(f, S))
+                    ? builder.InternFrame(Frame(f, line.Line_, mappings.TryGetValue(location.MappingId, out var lm) ? S(lm.Filename) : null, S))
                     : throw new InvalidDataException($"Not a pprof profile: location {location.Id} names unknown function {line.FunctionId}.")).ToArray();
             if (location.Id == 0)
             {
@@ -180,12 +180,21 @@ public static class PprofDecoder
         return builder.Build();
     }
 
-    // A function named only by its system name is shown by it; a system name equal to the name adds nothing.
-    private static ProfileFrame Frame(Proto.Function function, Func<long, string> s)
+    // A function named only by its system name is shown by it; a system name equal to the name adds nothing. The
+    // module is the location's mapping; the function's file is a source file when a line is given (PprofEncoder writes
+    // the module there otherwise, and profiles without mappings have only that).
+    private static ProfileFrame Frame(Proto.Function function, long line, string? module, Func<long, string> s)
     {
         var systemName = s(function.SystemName);
         var name = function.Name != 0 ? s(function.Name) : systemName;
-        return new ProfileFrame(name, s(function.Filename)) { SystemName = systemName == name ? "" : systemName };
+        var file = s(function.Filename);
+        var withLine = line > 0 && line <= int.MaxValue && file.Length > 0 && file != module;
+        return new ProfileFrame(name, module ?? file)
+        {
+            SystemName = systemName == name ? "" : systemName,
+            SourceFile = withLine ? file : "",
+            SourceLine = withLine ? (int)line : 0,
+        };
     }
 
     // An empty string value is index 0, the same as "no string"; a label that is neither a string nor a number

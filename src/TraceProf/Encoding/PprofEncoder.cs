@@ -64,6 +64,9 @@ internal static class PprofEncoder
             proto.Mapping.Add(new Proto.Mapping { Id = 1, Filename = strings[main], HasFunctions = true });
         }
 
+        // A function is a method in a file; a location is one frame, so one line of a function (a method sampled at
+        // several lines is one function with several locations: go tool pprof -list shows each line's time).
+        var functions = new Dictionary<(string Name, string SystemName, string File), ulong>();
         for (var i = 0; i < profile.Frames.Count; i++)
         {
             var frame = profile.Frames[i];
@@ -74,16 +77,22 @@ internal static class PprofEncoder
                 proto.Mapping.Add(new Proto.Mapping { Id = mappingId, Filename = strings[frame.ModuleName], HasFunctions = true });
             }
 
-            // Ids start at 1: 0 means "none" in profile.proto.
-            var id = (ulong)i + 1;
             // pprof rewrites a name that equals its system name as if it were C++ (dropping <…> and (…)), which is
             // what made C# async names unreadable; a display name distinct from the system name is shown as it is.
             // A frame without a runtime signature (a type of the heap, allocation or exceptions profiles, a GC root) gets an
             // empty system_name: go tool pprof simplifies a name that equals its system_name as C++ (dropping <...>),
             // which would merge List<Order> with List<Customer>.
-            var systemName = frame.SystemName;
-            proto.Function.Add(new Proto.Function { Id = id, Name = strings[frame.FunctionName], SystemName = strings[systemName], Filename = strings[frame.ModuleName] });
-            proto.Location.Add(new Proto.Location { Id = id, MappingId = mappingId, Line = { new Proto.Line { FunctionId = id } } });
+            // Function.filename is the source file when the PDB gave one (what -list and weblist read), else the module.
+            var file = frame.SourceFile.Length > 0 ? frame.SourceFile : frame.ModuleName;
+            ref var functionId = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(functions, (frame.FunctionName, frame.SystemName, file), out var known);
+            if (!known)
+            {
+                // Ids start at 1: 0 means "none" in profile.proto.
+                functionId = (ulong)functions.Count;
+                proto.Function.Add(new Proto.Function { Id = functionId, Name = strings[frame.FunctionName], SystemName = strings[frame.SystemName], Filename = strings[file] });
+            }
+
+            proto.Location.Add(new Proto.Location { Id = (ulong)i + 1, MappingId = mappingId, Line = { new Proto.Line { FunctionId = functionId, Line_ = frame.SourceLine } } });
         }
 
         foreach (var sample in profile.Samples)

@@ -24,8 +24,8 @@ internal static class KindProviders
             throw new ArgumentOutOfRangeException(nameof(kinds), kinds, "A session records at least one known kind.");
         }
 
-        // Every kind resolves stacks, so every session names methods.
-        var runtime = RuntimeEvents.MethodNameKeywords | extraRuntimeKeywords;
+        // Every kind resolves stacks, so every session names methods and maps their code to IL for source lines.
+        var runtime = RuntimeEvents.MethodNameKeywords | RuntimeEvents.ILToNativeMapKeyword | extraRuntimeKeywords;
         var sampler = false;
         foreach (var kind in KindCatalog.All)
         {

@@ -31,6 +31,24 @@ internal sealed class FrameInterner(ProfileBuilder builder, bool raw)
         return known;
     }
 
+    /// <summary>Like <see cref="Intern(string, string)"/>, for a frame at a known source line: one frame per line.</summary>
+    /// <param name="systemName">The runtime's name, with its parameter list.</param>
+    /// <param name="module">The module's name.</param>
+    /// <param name="file">The source file.</param>
+    /// <param name="line">The 1-based line.</param>
+    /// <returns>How the frame enters stacks.</returns>
+    public Frame Intern(string systemName, string module, string file, int line)
+    {
+        var named = Intern(systemName, module);
+        if (named.Id < 0)
+        {
+            return named;
+        }
+
+        var id = builder.InternFrame(new ProfileFrame(named.Display, module) { SystemName = systemName, SourceFile = file, SourceLine = line });
+        return named with { Id = id };
+    }
+
     private Frame Name(string systemName, string module)
     {
         var display = FrameNames.Display(systemName);
@@ -47,7 +65,7 @@ internal sealed class FrameInterner(ProfileBuilder builder, bool raw)
     }
 
     /// <summary>Adds the next frame toward the root, unless a rule folds it.</summary>
-    /// <param name="frame">The frame from <see cref="Intern"/>.</param>
+    /// <param name="frame">The frame from <see cref="Intern(string, string)"/>.</param>
     public void Push(Frame frame)
     {
         if (frame.Id < 0)

@@ -22,6 +22,13 @@ internal static class RuntimeEvents
     /// <summary>Loader (0x8) | Jit (0x10) | NGen (0x20): method and module load events, so stacks can be named.</summary>
     public const long MethodNameKeywords = 0x8 | 0x10 | 0x20;
 
+    /// <summary>
+    /// JittedMethodILToNativeMap: a <c>MethodILToNativeMap</c> event after each method's load event, so frames get
+    /// source lines. The same bit on the rundown provider (part of the default rundown keywords) gives the maps of code
+    /// jitted before the session.
+    /// </summary>
+    public const long ILToNativeMapKeyword = 0x2_0000;
+
     /// <summary><c>ContentionStart</c> / <c>ContentionStop</c>.</summary>
     public const long ContentionKeyword = 0x4000;
 
@@ -58,6 +65,15 @@ internal static class RuntimeEvents
 
     /// <summary>Runtime provider: <c>MethodUnloadVerbose</c>; rundown provider: <c>MethodDCEndVerbose</c>.</summary>
     public const int MethodUnloadVerbose = 144;
+
+    /// <summary>Runtime provider: <c>MethodILToNativeMap</c>.</summary>
+    public const int MethodILToNativeMap = 190;
+
+    /// <summary>Rundown provider: <c>MethodDCStartILToNativeMap</c>.</summary>
+    public const int MethodDCStartILToNativeMap = 149;
+
+    /// <summary>Rundown provider: <c>MethodDCEndILToNativeMap</c>.</summary>
+    public const int MethodDCEndILToNativeMap = 150;
 
     /// <summary>Runtime provider: <c>ModuleLoad</c>.</summary>
     public const int ModuleLoad = 152;

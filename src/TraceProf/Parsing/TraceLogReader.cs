@@ -22,7 +22,13 @@ internal sealed class TraceLogReader : IDisposable
         _etlxPath = etlxPath;
         Log = log;
         _rawFrames = rawFrames;
+        _ofThisProcess = Streaming.ProfilingEventHandler.IsThisProcess(
+            log.Processes.FirstOrDefault()?.ProcessID ?? -1,
+            new DateTimeOffset(log.SessionStartTime.ToUniversalTime(), TimeSpan.Zero));
     }
+
+    // Addresses no method covers are named from this process's native modules only when the capture is of it.
+    private readonly bool _ofThisProcess;
 
     public TraceLog Log { get; }
 
@@ -69,20 +75,29 @@ internal sealed class TraceLogReader : IDisposable
         }
 
         _interner.Clear();
-        for (var callStack = data.CallStack(); callStack is not null; callStack = callStack.Caller)
+        var leaf = true;
+        for (var callStack = data.CallStack(); callStack is not null; callStack = callStack.Caller, leaf = false)
         {
             var address = callStack.CodeAddress;
             if (!_frames.TryGetValue(address.CodeAddressIndex, out var frame))
             {
                 var name = address.FullMethodName;
                 var module = address.ModuleName;
-                if (string.IsNullOrEmpty(name))
+                if (string.IsNullOrEmpty(name) && _ofThisProcess && Native.NativeSymbols.ThisProcess.TryResolve(leaf ? address.Address : address.Address - 1, out var native))
+                {
+                    // As the streaming path names it (FrameResolver): module!symbol, a managed image's code in its module.
+                    name = native.DisplayName;
+                    module = native.ModuleName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(native.ModuleName) : native.ModuleName;
+                }
+                else if (string.IsNullOrEmpty(name))
                 {
                     name = string.Create(CultureInfo.InvariantCulture, $"{(string.IsNullOrEmpty(module) ? "?" : module)}!0x{address.Address:x}");
                     UnresolvedAddresses++;
                 }
 
-                frame = _interner.Intern(name, module ?? "");
+                frame = LineOf(address) is var (file, line) and { Item2: > 0 }
+                    ? _interner.Intern(name, module ?? "", file, line)
+                    : _interner.Intern(name, module ?? "");
                 _frames[address.CodeAddressIndex] = frame;
             }
 
@@ -91,6 +106,18 @@ internal sealed class TraceLogReader : IDisposable
 
         stack.Clear();
         stack.AddRange(_interner.Stack);
+    }
+
+    // TraceLog maps the address to IL from the capture's IL-to-native map events; the PDB gives the line.
+    private static (string File, int Line) LineOf(TraceCodeAddress address)
+    {
+        var il = address.ILOffset;
+        if (il < 0 || address.Method is not { } method || address.ModuleFile is not { FilePath: { Length: > 0 } path } module)
+        {
+            return ("", 0);
+        }
+
+        return Lines.SourceLines.Shared.TryFind(path, module.PdbSignature, method.MethodToken, il, out var file, out var line) ? (file, line) : ("", 0);
     }
 
     public void AddUnresolvedComment(ProfileBuilder builder) =>

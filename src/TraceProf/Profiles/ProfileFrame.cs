@@ -14,4 +14,13 @@ public sealed record ProfileFrame(string FunctionName, string ModuleName)
     /// same as <see cref="FunctionName"/>. Default value: empty.
     /// </summary>
     public string SystemName { get; init; } = "";
+
+    /// <summary>
+    /// Gets the source file of the sampled instruction, as the module's portable PDB names it; pprof's
+    /// <c>Function.filename</c>. Empty when unknown (no PDB, or not managed code). Default value: empty.
+    /// </summary>
+    public string SourceFile { get; init; } = "";
+
+    /// <summary>Gets the 1-based source line in <see cref="SourceFile"/>; pprof's <c>Line.line</c>. 0 when unknown. Default value: 0.</summary>
+    public int SourceLine { get; init; }
 }

@@ -194,7 +194,8 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
 
         cancellationToken.ThrowIfCancellationRequested();
         var methods = await _names.NamingAsync(copy.Stacks, cancellationToken).ConfigureAwait(false);
-        var labels = new SampleAttributor(timeline, scopeTraceId: traceId?.ToHexString());
+        // Like an on-demand capture: TraceProf's own threads labelled (thread_role), frames folded unless asked not to.
+        var labels = new SampleAttributor(timeline, scopeTraceId: traceId?.ToHexString(), threadName: ThreadNames.OfThisProcess);
         var now = Stopwatch.GetTimestamp();
         var startTime = _time.GetUtcNow() - Stopwatch.GetElapsedTime(from, now);
         var duration = Stopwatch.GetElapsedTime(from, to);
@@ -214,7 +215,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                 aggregator.Add(remap[stack], thread, labels.SpanLabelsAt(thread, time), managed);
             }
 
-            cpu = EffectiveSamplingInterval.Apply(aggregator.Build(methods, startTime, duration, _options.SamplingInterval, labels.Common, cancellationToken), _options.SamplingInterval);
+            cpu = EffectiveSamplingInterval.Apply(aggregator.Build(methods, startTime, duration, _options.SamplingInterval, labels.Common, cancellationToken, _options.RawFrames, labels.ThreadLabels), _options.SamplingInterval);
         }
 
         // Only the CPU samples count toward "samples of the trace" (the log line and the slice report it).
@@ -224,7 +225,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         if (_options.Contention && copy.Waits.Count > 0)
         {
             var builder = new ContentionProfileBuilder(NewProfile(ContentionProfileBuilder.SampleTypes, ContentionProfileBuilder.DefaultSampleIndex, startTime, duration), labels);
-            var resolver = new FrameResolver(methods, builder.Profile);
+            var resolver = new FrameResolver(methods, builder.Profile, _options.RawFrames);
             var frames = new int[]?[copy.Stacks.Count];
             foreach (var (time, thread, stack, delay) in copy.Waits)
             {
@@ -239,7 +240,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         if (_options.Allocations && copy.Allocations.Count > 0)
         {
             var builder = new AllocationProfileBuilder(NewProfile(AllocationProfileBuilder.SampleTypes, AllocationProfileBuilder.DefaultSampleIndex, startTime, duration), labels);
-            var resolver = new FrameResolver(methods, builder.Profile);
+            var resolver = new FrameResolver(methods, builder.Profile, _options.RawFrames);
             var frames = new int[]?[copy.Stacks.Count];
             foreach (var (time, thread, stack, type, size) in copy.Allocations)
             {
@@ -255,7 +256,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         {
             // The same builder as a block capture file: a failed or slow request's snapshot shows what it blocked on.
             var builder = new BlockProfileBuilder(NewProfile(BlockProfileBuilder.SampleTypes, BlockProfileBuilder.DefaultSampleIndex, startTime, duration), labels);
-            var resolver = new FrameResolver(methods, builder.Profile);
+            var resolver = new FrameResolver(methods, builder.Profile, _options.RawFrames);
             var frames = new int[]?[copy.Stacks.Count];
             var roles = new WaiterThread?[copy.Stacks.Count];
             long service = 0;

@@ -44,6 +44,12 @@ internal sealed class FlightRecorderOptions
     /// </summary>
     public bool ThreadPoolEvents { get; init; }
 
+    /// <summary>
+    /// Gets whether a cut keeps every frame (<see cref="Parsing.ParseOptions.RawFrames"/>: the async plumbing, the GC
+    /// safe-point helper). Default value: false (folded, as on-demand captures are by default).
+    /// </summary>
+    public bool RawFrames { get; init; }
+
     /// <summary>Gets how far back the recorder keeps samples. Default value: 30 seconds. Range: 1 s to 10 minutes.</summary>
     public TimeSpan Window { get; init; } = DefaultWindow;
 

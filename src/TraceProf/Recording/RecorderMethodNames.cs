@@ -21,7 +21,7 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
     private static readonly TimeSpan RundownInterval = TimeSpan.FromSeconds(5);
     private const int MaxNativeAddresses = 100_000;
 
-    private readonly MethodAddressTable _methods = new();
+    private readonly MethodAddressTable _methods = new() { OfThisProcess = true };
     private readonly Lock _methodsLock = new();
     private readonly SemaphoreSlim _rundownGate = new(1, 1);
     private readonly HashSet<ulong> _nativeAddresses = [];
@@ -52,14 +52,14 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
     public RecordingHandler NewHandler(SampleRing? ring, ThreadPoolStarvation? starvation = null) => new(ring, _methods, _methodsLock, starvation);
 
     /// <summary>
-    /// A frozen method table that names as many of the stacks' addresses as it can. Ready-to-run code that runs
+    /// A method table (only the methods the stacks meet) that names as many of the stacks' addresses as it can. Ready-to-run code that runs
     /// for the first time after the start-up rundown raises no load event, so an address no method covers
     /// triggers another rundown — at most one per <see cref="RundownInterval"/>; addresses a rundown could not
     /// name either (native code) are remembered and never trigger one again.
     /// </summary>
     public async Task<MethodAddressTable> NamingAsync(RawStacks stacks, CancellationToken cancellationToken)
     {
-        var methods = FreezeMethods();
+        var methods = MethodsOf(stacks);
         var unknown = Unresolved(methods, stacks);
         if (unknown.Count == 0)
         {
@@ -78,7 +78,7 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
 
             _lastRundown = _time.GetTimestamp();
             await ReadRundownAsync(cancellationToken).ConfigureAwait(false);
-            methods = FreezeMethods();
+            methods = MethodsOf(stacks);
             lock (_nativeAddresses)
             {
                 foreach (var address in Unresolved(methods, stacks))
@@ -98,11 +98,12 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
         }
     }
 
-    private MethodAddressTable FreezeMethods()
+    // Only the methods the cut's stacks meet: a cut allocates in proportion to what it cuts, not to the table.
+    private MethodAddressTable MethodsOf(RawStacks stacks)
     {
         lock (_methodsLock)
         {
-            return _methods.Freeze();
+            return _methods.Subset(stacks);
         }
     }
 

@@ -124,6 +124,13 @@ internal sealed class RecordingHandler : ProfilingEventHandler
                 }
 
                 break;
+            case ProfilingEvent.ILToNativeMap or ProfilingEvent.RundownILToNativeMap:
+                lock (_methodsLock)
+                {
+                    _methods.AddILToNativeMap(payload, kind == ProfilingEvent.RundownILToNativeMap);
+                }
+
+                break;
             case ProfilingEvent.MethodUnload:
                 lock (_methodsLock)
                 {

@@ -69,6 +69,12 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
             case ProfilingEvent.MethodLoad:
                 _methods.AddMethod(payload);
                 break;
+            case ProfilingEvent.ILToNativeMap:
+                _methods.AddILToNativeMap(payload, rundown: false);
+                break;
+            case ProfilingEvent.RundownILToNativeMap:
+                _methods.AddILToNativeMap(payload, rundown: true);
+                break;
             case ProfilingEvent.ModuleLoad:
                 _methods.AddModule(payload);
                 break;
@@ -152,6 +158,7 @@ internal sealed class StreamingBlockProfileParser : ProfilingEventHandler
             ? TimeSpan.FromSeconds((_lastTimestamp - _header.SyncTimestamp) / (double)_header.TimestampFrequency)
             : TimeSpan.Zero;
         var builder = new BlockProfileBuilder(new ProfileBuilder(BlockProfileBuilder.SampleTypes, BlockProfileBuilder.DefaultSampleIndex) { StartTime = _header.SyncTime, Duration = duration }, _labels);
+        _methods.OfThisProcess = OfThisProcess;
         var resolver = new FrameResolver(_methods, builder.Profile);
         var frames = new int[]?[_stacks.Count];
         var names = new Dictionary<int, bool>();

@@ -108,7 +108,7 @@ internal sealed class CpuSampleAggregator
         }
 
         builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf CPU profile: {SamplerEvents} sampler events, sampling interval {samplingInterval.TotalMilliseconds} ms; cpu = samples of threads running managed code, wall = all samples."));
-        builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{resolver.UnresolvedAddresses} distinct frame addresses could not be resolved to a method."));
+        builder.AddComment(resolver.Comment());
         if (MissingStacks > 0)
         {
             builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{MissingStacks} sampler events referred to a stack the capture did not contain."));

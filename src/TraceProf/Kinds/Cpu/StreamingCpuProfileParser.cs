@@ -59,6 +59,12 @@ internal sealed class StreamingCpuProfileParser : ProfilingEventHandler
             case ProfilingEvent.MethodLoad:
                 _methods.AddMethod(payload);
                 break;
+            case ProfilingEvent.ILToNativeMap:
+                _methods.AddILToNativeMap(payload, rundown: false);
+                break;
+            case ProfilingEvent.RundownILToNativeMap:
+                _methods.AddILToNativeMap(payload, rundown: true);
+                break;
             case ProfilingEvent.ModuleLoad:
                 _methods.AddModule(payload);
                 break;
@@ -89,6 +95,7 @@ internal sealed class StreamingCpuProfileParser : ProfilingEventHandler
         var duration = _lastTimestamp > header.SyncTimestamp && header.TimestampFrequency > 0
             ? TimeSpan.FromSeconds((_lastTimestamp - header.SyncTimestamp) / (double)header.TimestampFrequency)
             : TimeSpan.Zero;
+        _methods.OfThisProcess = OfThisProcess;
         return _samples.Build(_methods, header.SyncTime, duration, _options.SamplingInterval, _labels.Common, cancellationToken, _options.RawFrames, _labels.ThreadLabels);
     }
 }

@@ -55,6 +55,12 @@ internal sealed class StreamingExceptionProfileParser : ProfilingEventHandler
             case ProfilingEvent.MethodLoad:
                 _methods.AddMethod(payload);
                 break;
+            case ProfilingEvent.ILToNativeMap:
+                _methods.AddILToNativeMap(payload, rundown: false);
+                break;
+            case ProfilingEvent.RundownILToNativeMap:
+                _methods.AddILToNativeMap(payload, rundown: true);
+                break;
             case ProfilingEvent.ModuleLoad:
                 _methods.AddModule(payload);
                 break;
@@ -102,7 +108,8 @@ internal sealed class StreamingExceptionProfileParser : ProfilingEventHandler
     {
         var profile = new ProfileBuilder(ExceptionProfileBuilder.SampleTypes, 0) { StartTime = header.SyncTime };
         var builder = new ExceptionProfileBuilder(profile, labels, _options.ExceptionMessages);
-        var resolver = new FrameResolver(_methods.Freeze(), profile);
+        _methods.OfThisProcess = OfThisProcess;
+        var resolver = new FrameResolver(_methods, profile);
         var frames = new int[]?[_stacks.Count];
         for (var i = 0; i < _thrown.Count; i++)
         {
@@ -120,7 +127,7 @@ internal sealed class StreamingExceptionProfileParser : ProfilingEventHandler
             profile.AddComment($"{_dropped} exceptions past the first {MaxExceptions} were counted out of this profile.");
         }
 
-        profile.AddComment($"{resolver.UnresolvedAddresses} distinct frame addresses could not be resolved to a method.");
+        profile.AddComment(resolver.Comment());
         return builder.Build();
     }
 }

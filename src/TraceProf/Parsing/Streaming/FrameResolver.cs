@@ -1,11 +1,16 @@
 using System.Globalization;
+using TraceProf.Parsing.Lines;
+using TraceProf.Parsing.Native;
 using TraceProf.Profiles;
 
 namespace TraceProf.Parsing.Streaming;
 
 /// <summary>
 /// Names raw stacks: each distinct address is looked up once, and frames are named, interned and folded by
-/// <see cref="FrameInterner"/>, the same as on the TraceLog path (<see cref="TraceLogReader.ResolveStack"/>).
+/// <see cref="FrameInterner"/>, the same as on the TraceLog path (<see cref="TraceLogReader.ResolveStack"/>). A managed
+/// frame gets its source line where the method's IL-to-native map and its module's PDB give one
+/// (<see cref="SourceLines"/>); an address no method covers is named from this process's native modules
+/// (<see cref="NativeSymbols"/>) when the capture is of this process (<see cref="MethodAddressTable.OfThisProcess"/>).
 /// </summary>
 /// <param name="methods">The code ranges to resolve against.</param>
 /// <param name="builder">Where frames are interned.</param>
@@ -15,20 +20,31 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
     private readonly Dictionary<ulong, FrameInterner.Frame> _frames = [];
     private readonly FrameInterner _interner = new(builder, rawFrames);
 
-    /// <summary>Gets the number of distinct addresses that matched no method.</summary>
+    /// <summary>Gets the number of distinct addresses that matched no method and no native module.</summary>
     public long UnresolvedAddresses { get; private set; }
+
+    /// <summary>Gets the number of distinct addresses named from native modules.</summary>
+    public long NativeAddresses { get; private set; }
+
+    /// <summary>Gets the number of distinct managed addresses given a source line.</summary>
+    public long LineAddresses { get; private set; }
 
     /// <summary>The frame ids of a raw stack, leaf first.</summary>
     public int[] Resolve(ReadOnlySpan<ulong> addresses)
     {
         _interner.Clear();
-        foreach (var address in addresses)
+        for (var i = 0; i < addresses.Length; i++)
         {
-            _interner.Push(FrameOf(address));
+            // Every frame but the leaf is a return address, one past its call: the call is what its line is.
+            _interner.Push(FrameOf(i == 0 || addresses[i] == 0 ? addresses[i] : addresses[i] - 1));
         }
 
         return [.. _interner.Stack];
     }
+
+    /// <summary>The comment that says how many addresses were named how.</summary>
+    public string Comment() => string.Create(CultureInfo.InvariantCulture,
+        $"{UnresolvedAddresses} distinct frame addresses could not be resolved to a method; {NativeAddresses} were named from native modules, {LineAddresses} given a source line.");
 
     private FrameInterner.Frame FrameOf(ulong address)
     {
@@ -37,13 +53,34 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
             return frame;
         }
 
-        if (!methods.TryResolve(address, out var name, out var module))
+        if (methods.TryResolve(address, out ResolvedMethod method))
         {
-            name = string.Create(CultureInfo.InvariantCulture, $"?!0x{address:x}");
+            var il = method.ILOffsetAt((uint)(address - method.Start));
+            if (il >= 0 && SourceLines.Shared.TryFind(method.ModulePath, method.PdbId, method.Token, il, out var file, out var line))
+            {
+                LineAddresses++;
+                frame = _interner.Intern(method.Name, method.Module, file, line);
+            }
+            else
+            {
+                frame = _interner.Intern(method.Name, method.Module);
+            }
+        }
+        else if (methods.OfThisProcess && NativeSymbols.ThisProcess.TryResolve(address, out var native))
+        {
+            NativeAddresses++;
+
+            // Code in a managed module's mapped image that no method event named (ready-to-run stubs) joins the
+            // module's mapping: the module is named as its managed frames name it.
+            var module = native.ModuleName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(native.ModuleName) : native.ModuleName;
+            frame = _interner.Intern(native.DisplayName, module);
+        }
+        else
+        {
             UnresolvedAddresses++;
+            frame = _interner.Intern(string.Create(CultureInfo.InvariantCulture, $"?!0x{address:x}"), "");
         }
 
-        frame = _interner.Intern(name, module);
         _frames[address] = frame;
         return frame;
     }

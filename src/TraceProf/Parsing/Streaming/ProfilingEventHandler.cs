@@ -7,6 +7,8 @@ internal enum ProfilingEvent : byte
     ThreadSample,
     MethodLoad,
     MethodUnload,
+    ILToNativeMap,
+    RundownILToNativeMap,
     ModuleLoad,
     ContentionStart,
     ContentionStop,
@@ -28,6 +30,31 @@ internal abstract class ProfilingEventHandler : NettraceHandler
     /// <summary>Gets the size of a pointer in the trace: 4 or 8.</summary>
     protected int PointerSize { get; private set; } = 8;
 
+    /// <summary>Gets whether the trace is of this very process, so its addresses may be named from this process's native modules.</summary>
+    protected bool OfThisProcess { get; private set; }
+
+    /// <summary>Whether a trace header is of this process: its id, and synced after this process started (a container's pid 1 is every run's).</summary>
+    internal static bool IsThisProcess(NettraceHeader header) => IsThisProcess(header.ProcessId, header.SyncTime);
+
+    /// <summary>Whether a trace of process <paramref name="processId"/> that started at <paramref name="synced"/> is of this process.</summary>
+    internal static bool IsThisProcess(int processId, DateTimeOffset synced) =>
+        processId == Environment.ProcessId && synced >= ThisProcessStart;
+
+    private static DateTimeOffset ThisProcessStart { get; } = StartOfThisProcess();
+
+    private static DateTimeOffset StartOfThisProcess()
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            return new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero) - TimeSpan.FromSeconds(1);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or System.ComponentModel.Win32Exception)
+        {
+            return DateTimeOffset.MaxValue; // unknown: never assume
+        }
+    }
+
     public override void OnTrace(NettraceHeader header)
     {
         if (header.PointerSize is not (4 or 8))
@@ -36,6 +63,7 @@ internal abstract class ProfilingEventHandler : NettraceHandler
         }
 
         PointerSize = header.PointerSize;
+        OfThisProcess = IsThisProcess(header);
     }
 
     public override void OnMetadata(NettraceMetadata metadata)
@@ -46,6 +74,8 @@ internal abstract class ProfilingEventHandler : NettraceHandler
             (RuntimeEvents.SampleProfilerProvider, RuntimeEvents.ThreadSample) => ProfilingEvent.ThreadSample,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.MethodLoadVerbose) or (RuntimeEvents.RundownProvider, RuntimeEvents.MethodLoadVerbose or RuntimeEvents.MethodUnloadVerbose) => ProfilingEvent.MethodLoad,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.MethodUnloadVerbose) => ProfilingEvent.MethodUnload,
+            (RuntimeEvents.RuntimeProvider, RuntimeEvents.MethodILToNativeMap) => ProfilingEvent.ILToNativeMap,
+            (RuntimeEvents.RundownProvider, RuntimeEvents.MethodDCStartILToNativeMap or RuntimeEvents.MethodDCEndILToNativeMap) => ProfilingEvent.RundownILToNativeMap,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ModuleLoad) or (RuntimeEvents.RundownProvider, RuntimeEvents.ModuleDCStart or RuntimeEvents.ModuleDCEnd) => ProfilingEvent.ModuleLoad,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStart) => ProfilingEvent.ContentionStart,
             (RuntimeEvents.RuntimeProvider, RuntimeEvents.ContentionStop) => ProfilingEvent.ContentionStop,
