@@ -13,7 +13,17 @@ internal static class KindProviders
     /// <summary>Gets the providers that record every kind of a set in one session.</summary>
     /// <param name="kinds">The kinds; not empty.</param>
     /// <returns>One entry per provider name (EventPipe shares the level of a name, so keywords are merged).</returns>
-    public static IReadOnlyList<EventPipeProvider> For(CaptureKindSet kinds)
+    public static IReadOnlyList<EventPipeProvider> For(CaptureKindSet kinds) => For(kinds, withSampler: true);
+
+    /// <summary>
+    /// Gets the providers of a set without the runtime's sample profiler even where a kind uses it: the light session
+    /// that names methods (load and rundown events) while the perf_event sampler takes the CPU samples.
+    /// </summary>
+    /// <param name="kinds">The kinds; not empty.</param>
+    /// <returns>The runtime provider only (no thread suspension).</returns>
+    public static IReadOnlyList<EventPipeProvider> WithoutSampler(CaptureKindSet kinds) => For(kinds, withSampler: false);
+
+    private static List<EventPipeProvider> For(CaptureKindSet kinds, bool withSampler)
     {
         if (kinds == CaptureKindSet.None || (kinds & ~All) != 0)
         {
@@ -33,7 +43,7 @@ internal static class KindProviders
         }
 
         var providers = new List<EventPipeProvider> { new(RuntimeEvents.RuntimeProvider, EventLevel.Verbose, runtime) };
-        if (sampler)
+        if (sampler && withSampler)
         {
             providers.Insert(0, new EventPipeProvider(RuntimeEvents.SampleProfilerProvider, EventLevel.Informational));
         }

@@ -12,4 +12,10 @@ internal sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, Activ
 {
     /// <summary>Gets whether the profile keeps every frame (the runtime's async plumbing is folded by default).</summary>
     public bool RawFrames { get; init; }
+
+    /// <summary>
+    /// Gets the CPU sampler this capture asks for: null for the configured one (<see cref="CaptureCoordinatorOptions.CpuSampler"/>),
+    /// false for EventPipe's (which gives wall time too), true for perf_event (refused where unavailable).
+    /// </summary>
+    public bool? UsePerf { get; init; }
 }
