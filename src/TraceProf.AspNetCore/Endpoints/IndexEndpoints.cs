@@ -52,8 +52,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
         var s = _options.DefaultCaptureSeconds;
         var profiles = new[]
         {
-            new IndexEntry("profile", $"{p}/pprof/profile?seconds={s}", "cpu",
-                $"CPU profile: every managed thread sampled about every ms for ?seconds=N (1–{_options.MaxCaptureSeconds}); samples/count, cpu/nanoseconds (threads in managed code), wall/nanoseconds (all). Nominal sampling interval {ParseOptions.SamplingIntervalOfThisProcess().TotalMilliseconds} ms (DOTNET_EventPipeThreadSamplingRate, hexadecimal ms, read at process start); each profile's period is the effective interval measured from its capture."),
+            new IndexEntry("profile", $"{p}/pprof/profile?seconds={s}", "cpu", CpuDescription()),
             new IndexEntry("allocs", $"{p}/pprof/allocs?seconds={s}", "allocs",
                 "Sampled allocations during ?seconds=N: alloc_objects/count and alloc_space/bytes (unbiased estimate), the allocated type as leaf frame and object_type label."),
             new IndexEntry("contention", $"{p}/pprof/contention?seconds={s}", "contention",
@@ -85,13 +84,33 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
                 html.Append(CultureInfo.InvariantCulture, $"<tr><td><a href=\"{HtmlEncoder.Default.Encode(entry.Href)}\">{HtmlEncoder.Default.Encode(entry.Name)}</a></td><td>{HtmlEncoder.Default.Encode(entry.Capability)}</td><td>{HtmlEncoder.Default.Encode(entry.Description)}</td></tr>");
             }
 
-            html.Append("</tbody></table><p>Send the role in the <code>").Append(HtmlEncoder.Default.Encode(_options.RoleHeaderName)).Append("</code> header.</p></body></html>");
+            html.Append("</tbody></table><p id=\"cpu-sampler\">CPU sampler: <strong>").Append(HtmlEncoder.Default.Encode(coordinator.Options.CpuSampler.Active)).Append("</strong>. ")
+                .Append(HtmlEncoder.Default.Encode(coordinator.Options.CpuSampler.Reason));
+            if (!coordinator.Options.CpuSampler.UsePerf)
+            {
+                html.Append(' ').Append(HtmlEncoder.Default.Encode(TraceProf.Capture.CpuSamplerChoice.HowToEnable));
+            }
+
+            html.Append("</p><p>Send the role in the <code>").Append(HtmlEncoder.Default.Encode(_options.RoleHeaderName)).Append("</code> header.</p></body></html>");
             context.Response.Headers.ContentSecurityPolicy = "default-src 'none'";
             await TypedResults.Content(html.ToString(), "text/html; charset=utf-8").ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
-        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolNow() }, Json).ExecuteAsync(context).ConfigureAwait(false);
+        await TypedResults.Json(new { profiles, cpuSampler = new { active = coordinator.Options.CpuSampler.Active, reason = coordinator.Options.CpuSampler.Reason }, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolNow() }, Json).ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private string CpuDescription()
+    {
+        var max = _options.MaxCaptureSeconds;
+        if (coordinator.Options.CpuSampler.UsePerf)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"CPU profile for ?seconds=N (1–{max}), sampled by the kernel (perf_event): one sample per {coordinator.Options.PerfSampler.Period.TotalMilliseconds} ms of a thread's CPU time, managed and native frames, nothing suspended; samples/count, cpu/nanoseconds (on-CPU time; no wall column). ?sampler=eventpipe uses the runtime's sampler instead (cpu = in managed code, wall = all threads).");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"CPU profile: every managed thread sampled about every ms for ?seconds=N (1–{max}); samples/count, cpu/nanoseconds (threads in managed code), wall/nanoseconds (all). Nominal sampling interval {ParseOptions.SamplingIntervalOfThisProcess().TotalMilliseconds} ms (DOTNET_EventPipeThreadSamplingRate, hexadecimal ms, read at process start); each profile's period is the effective interval measured from its capture.");
     }
 
     private object FlightRecorderStatus()
