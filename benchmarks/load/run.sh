@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
 rounds=${2:-3}
-port=5080
+port=${PORT:-5080}
 url="http://127.0.0.1:$port"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 2; }
 
@@ -17,9 +17,10 @@ store=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$store"' EXIT
 
 start() { # $1 = true|false: TraceProf registered; $2 = DOTNET_EventPipeThreadSamplingRate (hex ms) or empty;
-          # $3 = flight recorder true|false; $4 = recorder kinds
+          # $3 = flight recorder true|false; $4 = recorder kinds; $5 = TraceProf:Cpu:Sampler (perf|eventpipe)
   env ${2:+DOTNET_EventPipeThreadSamplingRate=$2} dotnet "$dll" --urls "$url" --ShopDemo:SimulateShoppers=false --ShopDemo:TraceProf="$1" \
     --TraceProf:FlightRecorder:Enabled="${3:-false}" --TraceProf:FlightRecorder:Kinds="${4:-cpu,contention}" \
+    --TraceProf:Cpu:Sampler="${5:-eventpipe}" \
     --TraceProf:Storage:Path="$store" --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -fs "$url/" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -35,28 +36,32 @@ during_capture() { # a CPU capture runs over the whole measurement
   wait $capture
 }
 
-# mode → "TraceProf sampling-rate recorder capture? recorder-kinds"; every mode starts a fresh process.
-# MODES="off recorderA recorder14" picks some (off must come first: it is the baseline).
+# mode → "TraceProf sampling-rate recorder capture? recorder-kinds cpu-sampler"; every mode starts a fresh process.
+# MODES="off recorderA recorder14" picks some (off must come first: it is the baseline). The EventPipe modes set
+# TraceProf:Cpu:Sampler=eventpipe (the default, auto, picks perf where perf_event works); the perf modes set perf.
 declare -A modes=(
-  [off]="false - false no"
-  [idle]="true - false no"
-  [recorder]="true - true no"
-  [recorderA]="true A true no"
-  [recorder14]="true 14 true no"
-  [recorder32]="true 32 true no"
-  [recorder64]="true 64 true no"
-  [contentionA]="true A true no contention"
-  [capture]="true - false yes"
-  [captureA]="true A false yes"
+  [off]="false - false no - eventpipe"
+  [idle]="true - false no - eventpipe"
+  [recorder]="true - true no - eventpipe"
+  [recorderA]="true A true no - eventpipe"
+  [recorder14]="true 14 true no - eventpipe"
+  [recorder32]="true 32 true no - eventpipe"
+  [recorder64]="true 64 true no - eventpipe"
+  [contentionA]="true A true no contention eventpipe"
+  [capture]="true - false yes - eventpipe"
+  [captureA]="true A false yes - eventpipe"
+  [recorderPerf]="true - true no - perf"
+  [capturePerf]="true - false yes - perf"
 )
 read -r -a order <<<"${MODES:-off idle recorder recorderA capture captureA}"
 declare -A total
 for round in $(seq 1 "$rounds"); do
   line="round $round:"
   for mode in "${order[@]}"; do
-    read -r traceprof rate recorder capture kinds <<<"${modes[$mode]}"
+    read -r traceprof rate recorder capture kinds sampler <<<"${modes[$mode]}"
     [[ $rate == - ]] && rate=""
-    start "$traceprof" "$rate" "$recorder" "$kinds"
+    [[ $kinds == - ]] && kinds=""
+    start "$traceprof" "$rate" "$recorder" "$kinds" "$sampler"
     if [[ $capture == yes ]]; then r=$(during_capture); else r=$(measure); fi
     stop
     total[$mode]="${total[$mode]:-} $r"
@@ -76,6 +81,8 @@ declare -A label=(
   [contentionA]="flight recorder on, contention only (no sampler)"
   [capture]="during a CPU capture, recorder off (default 1 ms sampling)"
   [captureA]="during a CPU capture, recorder off (DOTNET_EventPipeThreadSamplingRate=A, 10 ms)"
+  [recorderPerf]="flight recorder on, CPU by perf_event (100 Hz of CPU per thread)"
+  [capturePerf]="during a CPU capture by perf_event (100 Hz of CPU), recorder off"
 )
 off=$(echo "${total[off]}" | median)
 echo "| mode | req/s (median of $rounds × ${seconds}s) | vs without |"

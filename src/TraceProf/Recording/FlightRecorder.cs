@@ -198,7 +198,8 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var methods = await _names.NamingAsync(copy.Stacks, cancellationToken).ConfigureAwait(false);
+        var native = _perf is null ? null : NativeFrameNames.OfThisProcess();
+        var methods = await _names.NamingAsync(copy.Stacks, cancellationToken, native).ConfigureAwait(false);
         var labels = new SampleAttributor(timeline, scopeTraceId: traceId.ToHexString());
         var now = Stopwatch.GetTimestamp();
         var startTime = _time.GetUtcNow() - Stopwatch.GetElapsedTime(from, now);
@@ -221,7 +222,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
 
             if (_perf is { } perf)
             {
-                var figures = new PerfCpuFigures(perf.Period, perf.LostSamples, perf.ThreadsAttached, perf.ThreadsFailed, perf.ThreadsOverCap, NativeFrameNames.OfThisProcess());
+                var figures = new PerfCpuFigures(perf.Period, perf.LostSamples, perf.ThreadsAttached, perf.ThreadsFailed, perf.ThreadsOverCap, native!);
                 cpu = aggregator.BuildOnCpu(methods, startTime, duration, figures, labels.Common, cancellationToken);
             }
             else
