@@ -19,10 +19,11 @@ store=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$store"' EXIT
 
 start() { # $1 = true|false: TraceProf registered; $2 = DOTNET_EventPipeThreadSamplingRate (hex ms) or empty;
-          # $3 = flight recorder true|false; $4 = recorder kinds; $5… = more --key=value settings
-  local more=("${@:5}")
+          # $3 = flight recorder true|false; $4 = recorder kinds; $5 = TraceProf:Cpu:Sampler (perf|eventpipe); $6… = more --key=value settings
+  local more=("${@:6}")
   env ${2:+DOTNET_EventPipeThreadSamplingRate=$2} dotnet "$dll" --urls "$url" --ShopDemo:SimulateShoppers=false --ShopDemo:TraceProf="$1" \
     --TraceProf:FlightRecorder:Enabled="${3:-false}" --TraceProf:FlightRecorder:Kinds="${4:-cpu,contention}" \
+    --TraceProf:Cpu:Sampler="${5:-eventpipe}" \
     --TraceProf:Storage:Path="$store" --Logging:LogLevel:Default=Warning "${more[@]}" >/dev/null 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -fs "$url/" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -38,36 +39,40 @@ during_capture() { # a CPU capture runs over the whole measurement
   wait $capture
 }
 
-# mode → "TraceProf sampling-rate recorder capture? recorder-kinds"; every mode starts a fresh process.
-# MODES="off recorderA recorder14" picks some (off must come first: it is the baseline).
+# mode → "TraceProf sampling-rate recorder capture? recorder-kinds cpu-sampler"; every mode starts a fresh process.
+# MODES="off recorderA recorder14" picks some (off must come first: it is the baseline). The EventPipe modes set
+# TraceProf:Cpu:Sampler=eventpipe (the default, auto, picks perf where perf_event works); the perf modes set perf.
 declare -A modes=(
-  [off]="false - false no"
-  [idle]="true - false no"
-  [recorder]="true - true no"
-  [recorderA]="true A true no"
-  [recorder14]="true 14 true no"
-  [recorder32]="true 32 true no"
-  [recorder64]="true 64 true no"
-  [contentionA]="true A true no contention"
-  [capture]="true - false yes"
+  [off]="false - false no - eventpipe"
+  [idle]="true - false no - eventpipe"
+  [recorder]="true - true no - eventpipe"
+  [recorderA]="true A true no - eventpipe"
+  [recorder14]="true 14 true no - eventpipe"
+  [recorder32]="true 32 true no - eventpipe"
+  [recorder64]="true 64 true no - eventpipe"
+  [contentionA]="true A true no contention eventpipe"
+  [capture]="true - false yes - eventpipe"
+  [captureA]="true A false yes - eventpipe"
+  [recorderPerf]="true - true no - perf"
+  [capturePerf]="true - false yes - perf"
   # issues 14 and 19: the default kinds since then (cpu,contention,exceptions), with and without waits, exceptions,
   # the thread-pool events and the runtime triggers (set, never firing).
-  [kinds19A]="true A true no cpu,contention,exceptions --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
-  [noexcA]="true A true no cpu,contention --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
-  [waitsA]="true A true no cpu,contention,exceptions,waits --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
-  [poolA]="true A true no cpu,contention,exceptions --TraceProf:FlightRecorder:OnThreadPoolStarvation=true"
-  [triggersA]="true A true no cpu,contention,exceptions --TraceProf:FlightRecorder:OnThreadPoolStarvation=false --TraceProf:FlightRecorder:Triggers:CpuPercent=100 --TraceProf:FlightRecorder:Triggers:GcPausePercent=100 --TraceProf:FlightRecorder:Triggers:ThreadPoolQueueLength=10000000"
-  [captureA]="true A false yes"
+  [kinds19A]="true A true no cpu,contention,exceptions eventpipe --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
+  [noexcA]="true A true no cpu,contention eventpipe --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
+  [waitsA]="true A true no cpu,contention,exceptions,waits eventpipe --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
+  [poolA]="true A true no cpu,contention,exceptions eventpipe --TraceProf:FlightRecorder:OnThreadPoolStarvation=true"
+  [triggersA]="true A true no cpu,contention,exceptions eventpipe --TraceProf:FlightRecorder:OnThreadPoolStarvation=false --TraceProf:FlightRecorder:Triggers:CpuPercent=100 --TraceProf:FlightRecorder:Triggers:GcPausePercent=100 --TraceProf:FlightRecorder:Triggers:ThreadPoolQueueLength=10000000"
 )
 read -r -a order <<<"${MODES:-off idle recorder recorderA capture captureA}"
 declare -A total
 for round in $(seq 1 "$rounds"); do
   line="round $round:"
   for mode in "${order[@]}"; do
-    read -r traceprof rate recorder capture kinds more <<<"${modes[$mode]}"
+    read -r traceprof rate recorder capture kinds sampler more <<<"${modes[$mode]}"
     [[ $rate == - ]] && rate=""
+    [[ $kinds == - ]] && kinds=""
     read -r -a more <<<"${more:-}"
-    start "$traceprof" "$rate" "$recorder" "$kinds" "${more[@]}"
+    start "$traceprof" "$rate" "$recorder" "$kinds" "$sampler" "${more[@]}"
     if [[ $capture == yes ]]; then r=$(during_capture); else r=$(measure); fi
     stop
     total[$mode]="${total[$mode]:-} $r"
@@ -92,6 +97,8 @@ declare -A label=(
   [waitsA]="recorder A, cpu,contention,exceptions,waits"
   [poolA]="recorder A, default kinds + thread-pool events (starvation trigger on)"
   [triggersA]="recorder A, default kinds + runtime triggers set (MeterListener, never firing)"
+  [recorderPerf]="flight recorder on, CPU by perf_event (100 Hz of CPU per thread)"
+  [capturePerf]="during a CPU capture by perf_event (100 Hz of CPU), recorder off"
 )
 off=$(echo "${total[off]}" | median)
 echo "| mode | req/s (median of $rounds × ${seconds}s) | vs without |"

@@ -106,6 +106,9 @@ public sealed class TraceProfOptions
     /// <summary>Gets the flight recorder settings: failed and slow requests saved automatically.</summary>
     public TraceProfFlightRecorderOptions FlightRecorder { get; } = new();
 
+    /// <summary>Gets how CPU is sampled (<c>TraceProf:Cpu:Sampler</c> = auto, perf or eventpipe).</summary>
+    public TraceProfCpuOptions Cpu { get; } = new();
+
     /// <summary>Gets the heap snapshot's bounds (<c>/debug/pprof/heap</c>).</summary>
     public TraceProfHeapOptions Heap { get; } = new();
 

@@ -102,6 +102,12 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
             }
         }
 
+        if (!TraceProf.Capture.CpuSamplerChoice.TryParse(options.Cpu.Sampler, out _))
+        {
+            failures.Add($"TraceProf:Cpu:Sampler must be auto, perf or eventpipe; got '{options.Cpu.Sampler}'.");
+        }
+
+        AddAnnotationFailures(options.Cpu, "TraceProf:Cpu", failures);
         AddAnnotationFailures(options, "TraceProf", failures);
         AddAnnotationFailures(recorder, "TraceProf:FlightRecorder", failures);
         AddAnnotationFailures(recorder.Triggers, "TraceProf:FlightRecorder:Triggers", failures);

@@ -100,6 +100,15 @@ public static class TraceProfServiceCollectionExtensions
         // Open the store while the host starts: a configuration error fails start-up; a store that cannot be used
         // (corrupt, read-only, unreachable) is reported and the host runs on (Storage/SnapshotStoreGuard).
         services.AddHostedService<SnapshotStoreStartup>();
+
+        // The CPU sampler, decided once (auto probes perf_event; perf where it is unavailable fails the start).
+        services.TryAddSingleton(sp =>
+        {
+            var cpu = sp.GetRequiredService<IOptions<TraceProfOptions>>().Value.Cpu;
+            _ = CpuSamplerChoice.TryParse(cpu.Sampler, out var mode); // validated at start
+            return CpuSamplerChoice.Resolve(mode);
+        });
+        services.AddHostedService<CpuSamplerStartup>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TraceProfOptions>>().Value;
@@ -113,6 +122,8 @@ public static class TraceProfServiceCollectionExtensions
                     ServiceName = ServiceIdentity.Name(sp, options, environment),
                     ServiceInstanceId = ServiceIdentity.InstanceId(sp),
                     ExceptionMessages = options.ExceptionMessages,
+                    CpuSampler = sp.GetRequiredService<CpuSamplerChoice>(),
+                    PerfSampler = new PerfSamplerSettings { Period = TimeSpan.FromMilliseconds(options.Cpu.PerfPeriodMilliseconds) },
                 },
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILogger<CaptureCoordinator>>(),

@@ -11,6 +11,7 @@ namespace TraceProf.AspNetCore.Diagnostics;
 /// <item>120–139: the flight recorder (Triggers/)</item>
 /// <item>140–159: the browser UI (Ui/); until issue 12 these were 120–122, colliding with the flight recorder's</item>
 /// <item>160–179: the role gate and its proofs (Security/)</item>
+/// <item>180–184: the CPU sampler chosen at start (Builder/)</item>
 /// <item>185–189: the Pyroscope push (Pyroscope/)</item>
 /// </list>
 /// </summary>
@@ -99,6 +100,11 @@ internal static partial class Log
             "with a key add its SHA-256 to TraceProf:ApiKeyHashes (printf %s \"$KEY\" | sha256sum) and send it as Authorization: Bearer <key>, " +
             "or give the host's users a '{RoleClaimType}' claim.")]
     public static partial void LoopbackTrustedWithoutApiKey(ILogger logger, string environmentName, string roleClaimType);
+
+    // 180–184: the CPU sampler chosen at start.
+    [LoggerMessage(EventId = 180, EventName = "CpuSamplerChosen", Level = LogLevel.Information,
+        Message = "TraceProf CPU sampler: {Active}. {Reason}")]
+    public static partial void CpuSamplerChosen(ILogger logger, string active, string reason);
 
     // 185–189: the Pyroscope push.
     [LoggerMessage(EventId = 185, EventName = "PyroscopePushStarted", Level = LogLevel.Information,

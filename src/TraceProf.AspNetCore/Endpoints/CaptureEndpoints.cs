@@ -52,11 +52,13 @@ internal sealed class CaptureEndpoints(
         string? error = null;
         var format = ProfileFormat.Pprof;
         var rawFrames = false;
+        bool? usePerf = null;
         var valid = (kind == CaptureKind.Threads
                 ? QueryParser.TryGetDebug(request, out debug, out error)
                 : QueryParser.TryGetSeconds(request, _options, out seconds, out error))
             && QueryParser.TryGetFormat(request, kind == CaptureKind.Trace ? ProfileFormat.Nettrace : ProfileFormat.Pprof, out format, out error)
-            && QueryParser.TryGetRaw(request, out rawFrames, out error);
+            && QueryParser.TryGetRaw(request, out rawFrames, out error)
+            && (kind != CaptureKind.Cpu || QueryParser.TryGetSampler(request, out usePerf, out error));
         if (!valid)
         {
             await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
@@ -77,7 +79,7 @@ internal sealed class CaptureEndpoints(
             CaptureOutcome outcome;
             try
             {
-                outcome = await coordinator.CaptureAsync(new CaptureRequest(kind, duration, traceId, spanId) { RawFrames = rawFrames, KeepNettrace = format == ProfileFormat.Nettrace }, cancellation.Token).ConfigureAwait(false);
+                outcome = await coordinator.CaptureAsync(new CaptureRequest(kind, duration, traceId, spanId) { RawFrames = rawFrames, KeepNettrace = format == ProfileFormat.Nettrace, UsePerf = usePerf }, cancellation.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {

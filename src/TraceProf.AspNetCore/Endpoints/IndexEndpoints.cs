@@ -107,8 +107,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
         var s = _options.DefaultCaptureSeconds;
         var profiles = new[]
         {
-            new IndexEntry("profile", $"{p}/pprof/profile?seconds={s}", "cpu",
-                $"CPU profile: every managed thread sampled about every ms for ?seconds=N (1–{_options.MaxCaptureSeconds}); samples/count, cpu/nanoseconds (threads in managed code), wall/nanoseconds (all). Nominal sampling interval {ParseOptions.SamplingIntervalOfThisProcess().TotalMilliseconds} ms (DOTNET_EventPipeThreadSamplingRate, hexadecimal ms, read at process start); each profile's period is the effective interval measured from its capture."),
+            new IndexEntry("profile", $"{p}/pprof/profile?seconds={s}", "cpu", CpuDescription()),
             new IndexEntry("allocs", $"{p}/pprof/allocs?seconds={s}", "allocs",
                 "Sampled allocations during ?seconds=N: alloc_objects/count and alloc_space/bytes (unbiased estimate), the allocated type as leaf frame and object_type label."),
             new IndexEntry("contention", $"{p}/pprof/contention?seconds={s}", "contention",
@@ -143,14 +142,33 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
                 main.Append(CultureInfo.InvariantCulture, $"<tr><td><a href=\"{BrowserPages.Text(href)}\">{BrowserPages.Text(entry.Name)}</a></td><td>{BrowserPages.Text(entry.Capability)}</td><td>{BrowserPages.Text(entry.Description)}</td></tr>");
             }
 
-            main.Append("</tbody></table><p class=\"note\">Scripts send the role in the <code>").Append(BrowserPages.Text(_options.RoleHeaderName))
+            main.Append("</tbody></table><p id=\"cpu-sampler\">CPU sampler: <strong>").Append(BrowserPages.Text(coordinator.Options.CpuSampler.Active)).Append("</strong>. ")
+                .Append(BrowserPages.Text(coordinator.Options.CpuSampler.Reason));
+            if (!coordinator.Options.CpuSampler.UsePerf)
+            {
+                main.Append(' ').Append(BrowserPages.Text(TraceProf.Capture.CpuSamplerChoice.HowToEnable));
+            }
+
+            main.Append("</p><p class=\"note\">Scripts send the role in the <code>").Append(BrowserPages.Text(_options.RoleHeaderName))
                 .Append("</code> header with a proof (an API key, or a loopback connection); <code>go tool pprof http://trace:KEY@host").Append(BrowserPages.Text(p))
                 .Append("/pprof/profile?seconds=30</code> sends a key bound to a role as Basic auth. This browser acts as the role it signed in with in the UI.</p>");
             await BrowserPages.WriteAsync(context, StatusCodes.Status200OK, BrowserPages.Page(p, "TraceProf profiles", main.ToString())).ConfigureAwait(false);
             return;
         }
 
-        await TypedResults.Json(new { profiles, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolStatus(), tracing = new { adaptiveSampler = AdaptiveSamplerNow() } }, Json).ExecuteAsync(context).ConfigureAwait(false);
+        await TypedResults.Json(new { profiles, cpuSampler = new { active = coordinator.Options.CpuSampler.Active, reason = coordinator.Options.CpuSampler.Reason }, flightRecorder = FlightRecorderStatus(), store = storeHealth.Status(coordinator.DroppedSnapshots), threadPool = ThreadPoolStatus(), tracing = new { adaptiveSampler = AdaptiveSamplerNow() } }, Json).ExecuteAsync(context).ConfigureAwait(false);
+    }
+    private string CpuDescription()
+    {
+        var max = _options.MaxCaptureSeconds;
+        if (coordinator.Options.CpuSampler.UsePerf)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"CPU profile for ?seconds=N (1–{max}), sampled by the kernel (perf_event): one sample per {coordinator.Options.PerfSampler.Period.TotalMilliseconds} ms of a thread's CPU time, managed and native frames, nothing suspended; samples/count, cpu/nanoseconds (on-CPU time; no wall column). ?sampler=eventpipe uses the runtime's sampler instead (cpu = in managed code, wall = all threads).");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"CPU profile: every managed thread sampled about every ms for ?seconds=N (1–{max}); samples/count, cpu/nanoseconds (threads in managed code), wall/nanoseconds (all). Nominal sampling interval {ParseOptions.SamplingIntervalOfThisProcess().TotalMilliseconds} ms (DOTNET_EventPipeThreadSamplingRate, hexadecimal ms, read at process start); each profile's period is the effective interval measured from its capture.");
     }
 
     private object FlightRecorderStatus()
@@ -165,7 +183,11 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             running = recorder?.IsRunning ?? false,
             kinds = settings.Kinds,
             windowSeconds = settings.WindowSeconds,
-            samplingIntervalMs = recorder?.Options.SamplingInterval.TotalMilliseconds,
+            cpuSampler = recorder is null ? null : recorder.UsesPerf ? "perf" : "eventpipe",
+            samplingIntervalMs = recorder is null ? (double?)null : recorder.UsesPerf ? recorder.Options.PerfSampler!.Period.TotalMilliseconds : recorder.Options.SamplingInterval.TotalMilliseconds,
+            perfLostSamples = recorder?.PerfSampler?.LostSamples,
+            perfThreads = recorder?.PerfSampler?.ActiveThreads,
+            perfRingBytes = recorder?.PerfSampler?.RingBytes,
             retainedSamples = stats?.RetainedSamples,
             retainedContentions = stats?.RetainedContentions,
             retainedBytes = stats?.RetainedBytes,

@@ -41,6 +41,34 @@ internal static class QueryParser
         return true;
     }
 
+    /// <summary>
+    /// Reads <c>sampler</c> of a CPU capture: absent for the configured sampler, <c>perf</c> (on-CPU time from the kernel)
+    /// or <c>eventpipe</c> (the runtime's sampler, which also gives wall time).
+    /// </summary>
+    public static bool TryGetSampler(HttpRequest request, out bool? usePerf, out string? error)
+    {
+        usePerf = null;
+        if (!TryGetSingle(request, "sampler", out var raw, out error))
+        {
+            return false;
+        }
+
+        switch (raw)
+        {
+            case null:
+                return true;
+            case "perf":
+                usePerf = true;
+                return true;
+            case "eventpipe":
+                usePerf = false;
+                return true;
+            default:
+                error = $"sampler must be perf (on-CPU time, sampled by the kernel) or eventpipe (the runtime's sampler: cpu and wall); got '{Echo(raw)}'.";
+                return false;
+        }
+    }
+
     /// <summary>Reads <c>raw</c>: 1 keeps every frame (the runtime's async plumbing is folded by default).</summary>
     public static bool TryGetRaw(HttpRequest request, out bool rawFrames, out string? error)
     {

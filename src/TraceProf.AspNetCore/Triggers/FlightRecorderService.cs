@@ -35,10 +35,14 @@ internal sealed class FlightRecorderService : BackgroundService
     private readonly ILogger _logger;
     private readonly ILogger<FlightRecorder> _recorderLogger;
     private readonly TaskCompletionSource<FlightRecorder?> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CpuSamplerChoice _cpuSampler;
+    private readonly PerfSamplerSettings _perfSettings;
     private long _saved;
 
     public FlightRecorderService(IOptions<TraceProfOptions> options, RequestTriggers triggers, CaptureCoordinator coordinator, TimeProvider time, TraceProfAspNetCoreMetrics metrics, ILoggerFactory loggers)
     {
+        _cpuSampler = coordinator.Options.CpuSampler;
+        _perfSettings = coordinator.Options.PerfSampler;
         _time = time;
         _metrics = metrics;
         _options = options.Value;
@@ -75,8 +79,11 @@ internal sealed class FlightRecorderService : BackgroundService
             ThreadPoolEvents = settings.OnThreadPoolStarvation,
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
+
+            // The same CPU sampler as on-demand captures: with perf the recorder's session suspends nothing.
+            PerfSampler = cpu && _cpuSampler.UsePerf ? _perfSettings : null,
         };
-        if (cpu && recorderOptions.SamplingInterval == ParseOptions.DefaultSamplingInterval)
+        if (cpu && !_cpuSampler.UsePerf && recorderOptions.SamplingInterval == ParseOptions.DefaultSamplingInterval)
         {
             Log.FlightRecorderDefaultSamplingRate(_logger);
         }

@@ -11,6 +11,12 @@ internal static class KindCaptures
     public static SessionSpec SessionOf(CaptureKind kind) =>
         new(CaptureKinds.Name(kind), KindProviders.For(kind), KindProviders.RequestRundown(kind));
 
+    /// <summary>
+    /// The light session of a perf_event CPU capture: method load events and rundown for names, no sampler (the
+    /// perf_event sampler takes the samples, and nothing suspends the runtime).
+    /// </summary>
+    public static SessionSpec PerfCpuSession { get; } = new("cpu (perf_event names)", KindProviders.WithoutSampler(CaptureKindSet.Cpu), RequestRundown: true);
+
     /// <summary>Captures one kind for <paramref name="duration"/> into <paramref name="nettracePath"/>.</summary>
     /// <param name="source">The capture source.</param>
     /// <param name="kind">What to record.</param>

@@ -17,7 +17,18 @@ internal static class KindProviders
     /// trigger, <see cref="RuntimeEvents.ThreadingKeyword"/>).
     /// </param>
     /// <returns>One entry per provider name (EventPipe shares the level of a name, so keywords are merged).</returns>
-    public static IReadOnlyList<EventPipeProvider> For(CaptureKindSet kinds, long extraRuntimeKeywords = 0)
+    public static IReadOnlyList<EventPipeProvider> For(CaptureKindSet kinds, long extraRuntimeKeywords = 0) => For(kinds, extraRuntimeKeywords, withSampler: true);
+
+    /// <summary>
+    /// Gets the providers of a set without the runtime's sample profiler even where a kind uses it: the light session
+    /// that names methods (load and rundown events) while the perf_event sampler takes the CPU samples.
+    /// </summary>
+    /// <param name="kinds">The kinds; not empty.</param>
+    /// <param name="extraRuntimeKeywords">Runtime keywords beyond the kinds' (as in <see cref="For(CaptureKindSet, long)"/>).</param>
+    /// <returns>The runtime provider only (no thread suspension).</returns>
+    public static IReadOnlyList<EventPipeProvider> WithoutSampler(CaptureKindSet kinds, long extraRuntimeKeywords = 0) => For(kinds, extraRuntimeKeywords, withSampler: false);
+
+    private static List<EventPipeProvider> For(CaptureKindSet kinds, long extraRuntimeKeywords, bool withSampler)
     {
         if (kinds == CaptureKindSet.None || (kinds & ~All) != 0)
         {
@@ -37,7 +48,7 @@ internal static class KindProviders
         }
 
         var providers = new List<EventPipeProvider> { new(RuntimeEvents.RuntimeProvider, EventLevel.Verbose, runtime) };
-        if (sampler)
+        if (sampler && withSampler)
         {
             providers.Insert(0, new EventPipeProvider(RuntimeEvents.SampleProfilerProvider, EventLevel.Informational));
         }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Kinds;
+using TraceProf.Kinds.Cpu;
 using TraceProf.Kinds.Heap;
 using TraceProf.Kinds.Threads;
 using TraceProf.Parsing;
@@ -106,10 +107,33 @@ internal sealed partial class CaptureCoordinator
             var stopwatch = Stopwatch.StartNew();
             CaptureResult captured;
             SpanTimeline timeline;
+            var perf = request.Kind == CaptureKind.Cpu && UsesPerf(request);
+            PerfCpuSamples? perfSamples = null;
+            PerfCpuFigures? perfFigures = null;
             using (TimelineRecorder.Start())
             {
                 var from = Stopwatch.GetTimestamp();
-                captured = await _source.CaptureAsync(request.Kind, request.Duration, nettracePath, cancellationToken).ConfigureAwait(false);
+                if (perf)
+                {
+                    // The kernel samples CPU; a light EventPipe session (no sampler, nothing suspended) only names methods.
+                    perfSamples = new PerfCpuSamples();
+                    var sampler = PerfEventCpuSampler.Start(_options.PerfSampler, perfSamples, logger: _logger);
+                    try
+                    {
+                        captured = await _source.CaptureAsync(KindCaptures.PerfCpuSession, request.Duration, nettracePath, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        sampler.Dispose();
+                    }
+
+                    perfFigures = new PerfCpuFigures(sampler.Period, sampler.LostSamples, sampler.ThreadsAttached, sampler.ThreadsFailed, sampler.ThreadsOverCap, NativeFrameNames.OfThisProcess()) { DroppedOverCap = perfSamples.Dropped };
+                }
+                else
+                {
+                    captured = await _source.CaptureAsync(request.Kind, request.Duration, nettracePath, cancellationToken).ConfigureAwait(false);
+                }
+
                 timeline = TimelineRecorder.Snapshot(from, Stopwatch.GetTimestamp());
             }
 
@@ -122,7 +146,9 @@ internal sealed partial class CaptureCoordinator
                 RawFrames = request.RawFrames,
             };
             var attributor = new SampleAttributor(timeline, [new ProfileLabel("capture_trace_id", traceId)], threadName: parseOptions.ThreadName);
-            var profile = await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, attributor, ProfileParser.CpuParser.Streaming, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var profile = perfSamples is not null
+                ? await Task.Run(() => perfSamples.Build(nettracePath, perfFigures!, captured.StartedAt, captured.Duration, parseOptions, attributor, cancellationToken), cancellationToken).ConfigureAwait(false)
+                : await Task.Run(() => ProfileParser.Parse(request.Kind, nettracePath, parseOptions, attributor, ProfileParser.CpuParser.Streaming, cancellationToken), cancellationToken).ConfigureAwait(false);
 
             var parseElapsed = stopwatch.Elapsed - captureElapsed;
             var info = new SnapshotInfo
@@ -227,6 +253,18 @@ internal sealed partial class CaptureCoordinator
 
     /// <summary>Gets how many snapshots could not be stored (the store kept failing) and were dropped.</summary>
     public long DroppedSnapshots => _writer.DroppedSnapshots;
+
+    /// <summary>Whether a CPU capture samples with perf_event: the request's choice, else the configured sampler.</summary>
+    /// <exception cref="CaptureUnavailableException">The request asks for perf where it is unavailable.</exception>
+    private bool UsesPerf(CaptureRequest request)
+    {
+        if (request.UsePerf == true && !_options.CpuSampler.UsePerf)
+        {
+            throw new CaptureUnavailableException("sampler=perf was asked for, but this process samples CPU with EventPipe: " + _options.CpuSampler.Reason);
+        }
+
+        return request.UsePerf ?? _options.CpuSampler.UsePerf;
+    }
 
     /// <summary>The other traces whose samples a profile holds (a process-wide capture holds many).</summary>
     internal static string[] ContainedTraces(Profile profile, string storedUnder) =>

@@ -21,4 +21,10 @@ internal sealed record CaptureRequest(CaptureKind Kind, TimeSpan Duration, Activ
     /// (<see cref="KindDefinition.StoresNettrace"/>): the caller asked for <c>format=nettrace</c>.
     /// </summary>
     public bool KeepNettrace { get; init; }
+
+    /// <summary>
+    /// Gets the CPU sampler this capture asks for: null for the configured one (<see cref="CaptureCoordinatorOptions.CpuSampler"/>),
+    /// false for EventPipe's (which gives wall time too), true for perf_event (refused where unavailable).
+    /// </summary>
+    public bool? UsePerf { get; init; }
 }

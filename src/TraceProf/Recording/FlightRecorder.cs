@@ -37,6 +37,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     private readonly RecorderMethodNames _names;
     private readonly RecordingHandler _handler;
     private EventPipeSession? _session;
+    private PerfEventCpuSampler? _perf;
     private Thread? _reader;
     private IDisposable? _timeline;
     private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,10 +74,20 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     public ThreadPoolStarvation PoolStarvation { get; } = new();
 
     /// <summary>Gets whether the session runs.</summary>
-    public bool IsRunning => Volatile.Read(ref _state) == 1 && !_readerDone.Task.IsCompleted;
+    public bool IsRunning => Volatile.Read(ref _state) == 1 && !_readerDone.Task.IsCompleted && (_perf is null || _perf.IsRunning);
 
-    /// <summary>Gets the newest event timestamp read from the session (Stopwatch clock); 0 before the first.</summary>
-    public long LatestTimestamp => _handler.LatestTimestamp;
+    /// <summary>
+    /// Gets the newest timestamp up to which events have been read (Stopwatch clock); 0 before the first. With the
+    /// perf_event sampler, the time before its last full drain (every CPU sample up to it is in the ring): the light
+    /// session may carry no event for seconds, so its events cannot say how far the recorder has read.
+    /// </summary>
+    public long LatestTimestamp => _perf?.DrainedUpTo ?? _handler.LatestTimestamp;
+
+    /// <summary>Gets whether CPU is sampled by perf_event.</summary>
+    public bool UsesPerf => _options.Cpu && _options.PerfSampler is not null;
+
+    /// <summary>Gets the perf_event sampler while it runs (its figures for the index), or null.</summary>
+    public PerfEventCpuSampler? PerfSampler => _perf;
 
     /// <summary>Gets the options.</summary>
     public FlightRecorderOptions Options => _options;
@@ -99,7 +110,15 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         _timeline = TimelineRecorder.Start();
         try
         {
-            _session = await StartSessionAsync(KindProviders.For(Kinds, _options.ThreadPoolEvents ? RuntimeEvents.ThreadingKeyword : 0), requestRundown: false, cancellationToken).ConfigureAwait(false);
+            if (UsesPerf)
+            {
+                // Started before the session, so the first CPU samples are in the ring when the first cut comes; the
+                // session then names methods (and records the other kinds) without the runtime's sampler.
+                _perf = PerfEventCpuSampler.Start(_options.PerfSampler!, new RingSink(_ring), logger: _logger);
+            }
+
+            var extra = _options.ThreadPoolEvents ? RuntimeEvents.ThreadingKeyword : 0;
+            _session = await StartSessionAsync(UsesPerf ? KindProviders.WithoutSampler(Kinds, extra) : KindProviders.For(Kinds, extra), requestRundown: false, cancellationToken).ConfigureAwait(false);
             var session = _session;
             _reader = new Thread(() => ReadLive(session))
             {
@@ -111,7 +130,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             // Methods jitted before this point are named by a rundown: a session that stops at once. Started after
             // the live session, so nothing jitted in between is missed (it is in the live session's load events).
             await _names.ReadRundownAsync(cancellationToken).ConfigureAwait(false);
-            LogStarted(_logger, _options.Window.TotalSeconds, _options.Cpu, _options.Contention, _options.SamplingInterval.TotalMilliseconds, _names.Count);
+            LogStarted(_logger, _options.Window.TotalSeconds, _options.Cpu, _options.Contention, UsesPerf ? "perf_event" : "EventPipe", (UsesPerf ? _options.PerfSampler!.Period : _options.SamplingInterval).TotalMilliseconds, _names.Count);
         }
         catch
         {
@@ -193,8 +212,9 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var methods = await _names.NamingAsync(copy.Stacks, cancellationToken).ConfigureAwait(false);
         // Like an on-demand capture: TraceProf's own threads labelled (thread_role), frames folded unless asked not to.
+        var native = _perf is null ? null : NativeFrameNames.OfThisProcess();
+        var methods = await _names.NamingAsync(copy.Stacks, cancellationToken, native).ConfigureAwait(false);
         var labels = new SampleAttributor(timeline, scopeTraceId: traceId?.ToHexString(), threadName: ThreadNames.OfThisProcess);
         var now = Stopwatch.GetTimestamp();
         var startTime = _time.GetUtcNow() - Stopwatch.GetElapsedTime(from, now);
@@ -215,7 +235,15 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                 aggregator.Add(remap[stack], thread, labels.SpanLabelsAt(thread, time), managed);
             }
 
-            cpu = EffectiveSamplingInterval.Apply(aggregator.Build(methods, startTime, duration, _options.SamplingInterval, labels.Common, cancellationToken, _options.RawFrames, labels.ThreadLabels), _options.SamplingInterval);
+            if (_perf is { } perf)
+            {
+                var figures = new PerfCpuFigures(perf.Period, perf.LostSamples, perf.ThreadsAttached, perf.ThreadsFailed, perf.ThreadsOverCap, native!);
+                cpu = aggregator.BuildOnCpu(methods, startTime, duration, figures, labels.Common, cancellationToken, _options.RawFrames, labels.ThreadLabels);
+            }
+            else
+            {
+                cpu = EffectiveSamplingInterval.Apply(aggregator.Build(methods, startTime, duration, _options.SamplingInterval, labels.Common, cancellationToken, _options.RawFrames, labels.ThreadLabels), _options.SamplingInterval);
+            }
         }
 
         // Only the CPU samples count toward "samples of the trace" (the log line and the slice report it).
@@ -338,6 +366,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
 
     private async Task StopAsync()
     {
+        Interlocked.Exchange(ref _perf, null)?.Dispose();
         var session = Interlocked.Exchange(ref _session, null);
         if (session is not null)
         {
@@ -386,8 +415,8 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         EventPipeCaptureSource.StartSessionAsync(providers, requestRundown, _time, cancellationToken);
 
     [LoggerMessage(EventId = 40, EventName = "FlightRecorderStarted", Level = LogLevel.Information,
-        Message = "Flight recorder started: window {WindowSeconds} s, cpu {Cpu}, contention {Contention}, sampler interval {IntervalMs} ms, {Methods} methods named by the start-up rundown")]
-    private static partial void LogStarted(ILogger logger, double windowSeconds, bool cpu, bool contention, double intervalMs, int methods);
+        Message = "Flight recorder started: window {WindowSeconds} s, cpu {Cpu}, contention {Contention}, CPU sampler {Sampler} every {IntervalMs} ms, {Methods} methods named by the start-up rundown")]
+    private static partial void LogStarted(ILogger logger, double windowSeconds, bool cpu, bool contention, string sampler, double intervalMs, int methods);
 
     [LoggerMessage(EventId = 41, EventName = "FlightRecorderReaderFailed", Level = LogLevel.Error,
         Message = "The flight recorder stopped reading its EventPipe session; failed requests are no longer profiled")]
@@ -396,6 +425,20 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     [LoggerMessage(EventId = 42, EventName = "FlightRecorderStopFailed", Level = LogLevel.Warning,
         Message = "The flight recorder's EventPipe session did not stop cleanly")]
     private static partial void LogStopFailed(ILogger logger, Exception exception);
+
+    /// <summary>Puts the perf_event sampler's samples into the ring, as the live session's reader puts EventPipe's.</summary>
+    private sealed class RingSink(SampleRing ring) : IPerfSampleSink
+    {
+        public void OnSample(int threadId, long timestamp, ReadOnlySpan<ulong> frames)
+        {
+            lock (ring.Gate)
+            {
+                var segment = ring.Current(timestamp, out _);
+                segment.AddSample(timestamp, threadId, segment.Stacks.Intern(frames), managed: true);
+                ring.Added();
+            }
+        }
+    }
 
     /// <summary>Samples copied out of the ring under its lock, with their stacks interned in one table.</summary>
     private struct CutState()

@@ -61,6 +61,13 @@ internal sealed class FlightRecorderOptions
     public int MaxSamples { get; init; } = DefaultMaxSamples;
 
     /// <summary>
+    /// Gets the perf_event sampler's settings when CPU is sampled by the kernel (<see cref="Capture.PerfEventCpuSampler"/>):
+    /// the recorder's session then has no EventPipe sampler (nothing is suspended) and only names methods and records the
+    /// other kinds. Null: EventPipe's thread sampler. Default value: null.
+    /// </summary>
+    public Capture.PerfSamplerSettings? PerfSampler { get; init; }
+
+    /// <summary>
     /// Gets the nominal sampler interval of this process (read from <c>DOTNET_EventPipeThreadSamplingRate</c> at
     /// start). Default value: <see cref="Parsing.ParseOptions.SamplingIntervalOfThisProcess"/>.
     /// </summary>

@@ -57,10 +57,16 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
     /// triggers another rundown — at most one per <see cref="RundownInterval"/>; addresses a rundown could not
     /// name either (native code) are remembered and never trigger one again.
     /// </summary>
-    public async Task<MethodAddressTable> NamingAsync(RawStacks stacks, CancellationToken cancellationToken)
+    /// <param name="stacks">The stacks to name.</param>
+    /// <param name="cancellationToken">Cancels the wait for a rundown.</param>
+    /// <param name="native">
+    /// The process's native code mappings (perf_event stacks hold native frames): an address in a native library never
+    /// triggers a rundown, which could not name it. Null where stacks are managed only (EventPipe's).
+    /// </param>
+    public async Task<MethodAddressTable> NamingAsync(RawStacks stacks, CancellationToken cancellationToken, NativeFrameNames? native = null)
     {
         var methods = MethodsOf(stacks);
-        var unknown = Unresolved(methods, stacks);
+        var unknown = Unresolved(methods, stacks, native);
         if (unknown.Count == 0)
         {
             return methods;
@@ -81,7 +87,7 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
             methods = MethodsOf(stacks);
             lock (_nativeAddresses)
             {
-                foreach (var address in Unresolved(methods, stacks))
+                foreach (var address in Unresolved(methods, stacks, native))
                 {
                     if (_nativeAddresses.Count < MaxNativeAddresses)
                     {
@@ -107,7 +113,7 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
         }
     }
 
-    private List<ulong> Unresolved(MethodAddressTable methods, RawStacks stacks)
+    private List<ulong> Unresolved(MethodAddressTable methods, RawStacks stacks, NativeFrameNames? native)
     {
         var unknown = new List<ulong>();
         var seen = new HashSet<ulong>();
@@ -117,7 +123,7 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
             {
                 foreach (var address in stacks.Get(i))
                 {
-                    if (seen.Add(address) && !_nativeAddresses.Contains(address) && !methods.TryResolve(address, out _, out _))
+                    if (seen.Add(address) && !_nativeAddresses.Contains(address) && !methods.TryResolve(address, out _, out _) && !InNativeLibrary(native, address))
                     {
                         unknown.Add(address);
                     }
@@ -127,6 +133,10 @@ internal sealed partial class RecorderMethodNames(TimeProvider time, ILogger log
 
         return unknown;
     }
+
+    // Ready-to-run code is mapped from its .dll and named by a rundown; code in any other mapped file is native.
+    private static bool InNativeLibrary(NativeFrameNames? native, ulong address) =>
+        native is not null && native.Resolve(address, out _, out var module) && !module.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
 
     public async Task ReadRundownAsync(CancellationToken cancellationToken)
     {

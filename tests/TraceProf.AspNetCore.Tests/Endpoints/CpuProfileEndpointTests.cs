@@ -20,7 +20,8 @@ public sealed class CpuProfileEndpointTests
         await using var host = await TraceProfHost.StartAsync();
         using var hot = new HotLoop();
 
-        using var response = await host.Client.SendAsync(Requests.Get("/debug/profile?seconds=2", "sre:profile", traceparent: Traceparent));
+        // EventPipe's sampler (cpu and wall columns), whichever sampler the host chose; the perf_event shape is below.
+        using var response = await host.Client.SendAsync(Requests.Get("/debug/profile?seconds=2&sampler=eventpipe", "sre:profile", traceparent: Traceparent));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(TraceId, Assert.Single(response.Headers.GetValues("X-TraceProf-Trace-Id")));
         var profile = Decode(await response.Content.ReadAsByteArrayAsync());
@@ -55,6 +56,65 @@ public sealed class CpuProfileEndpointTests
         var top = leafCpu.Take(5).Select(x => x.Name).ToList();
         Assert.True(top.Any(n => n.Contains(HotLoop.MethodName, StringComparison.Ordinal)), $"top leaf frames by cpu: {string.Join(" | ", top)}");
         Assert.True(profile.Sample.Sum(s => s.Value[2]) >= profile.Sample.Sum(s => s.Value[1]), "wall ≥ cpu");
+    }
+
+    [SkippableFact]
+    public async Task CpuProfile_PerfSampler_HotMethodOnTop_OnCpuColumnsOnly_AndTheIndexSaysPerf()
+    {
+        var (available, reason) = TraceProf.Capture.PerfEventCpuSampler.Probe();
+        Skip.IfNot(available, "perf_event is not available here: " + reason);
+        await using var host = await TraceProfHost.StartAsync(o => o.Cpu.Sampler = "perf");
+        using var hot = new HotLoop();
+
+        using var response = await host.Client.SendAsync(Requests.Get("/debug/profile?seconds=2", "sre:profile", traceparent: Traceparent));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var profile = Decode(await response.Content.ReadAsByteArrayAsync());
+        string S(long index) => profile.StringTable[(int)index];
+        Assert.Equal(["samples/count", "cpu/nanoseconds"], profile.SampleType.Select(t => $"{S(t.Type)}/{S(t.Unit)}"));
+        Assert.Equal("cpu", S(profile.DefaultSampleType));
+        Assert.Equal(10_000_000, profile.Period);
+        var functionNames = profile.Function.ToDictionary(f => f.Id, f => S(f.Name));
+        var locationFunction = profile.Location.ToDictionary(l => l.Id, l => functionNames[l.Line[0].FunctionId]);
+        var top = profile.Sample.GroupBy(s => locationFunction[s.LocationId[0]]).OrderByDescending(g => g.Sum(s => s.Value[1])).Take(5).Select(g => g.Key).ToList();
+        Assert.True(top.Any(n => n.Contains(HotLoop.MethodName, StringComparison.Ordinal)), $"top leaf frames by cpu: {string.Join(" | ", top)}");
+        Assert.Contains(profile.Comment.Select(S), c => c.Contains("perf_event sampler", StringComparison.Ordinal));
+
+        using var index = await host.Client.SendAsync(Requests.Get("/debug/pprof/", "admin"));
+        using var doc = JsonDocument.Parse(await index.Content.ReadAsStringAsync());
+        Assert.Equal("perf", doc.RootElement.GetProperty("cpuSampler").GetProperty("active").GetString());
+        Assert.Contains("perf_event_open works", doc.RootElement.GetProperty("cpuSampler").GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CpuSampler_ForcedEventPipe_IndexSaysSoAndHowToEnablePerf_AndAnUnknownSamplerParameterIs400()
+    {
+        await using var host = await TraceProfHost.StartAsync(o => o.Cpu.Sampler = "eventpipe");
+        using var index = await host.Client.SendAsync(Requests.Get("/debug/pprof/", "admin"));
+        using var doc = JsonDocument.Parse(await index.Content.ReadAsStringAsync());
+        Assert.Equal("eventpipe", doc.RootElement.GetProperty("cpuSampler").GetProperty("active").GetString());
+        Assert.Contains("eventpipe", doc.RootElement.GetProperty("cpuSampler").GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        var html = Requests.Get("/debug/pprof/", "admin");
+        html.Headers.Accept.ParseAdd("text/html");
+        using var page = await host.Client.SendAsync(html);
+        var text = await page.Content.ReadAsStringAsync();
+        Assert.Contains("CPU sampler: <strong>eventpipe</strong>", text, StringComparison.Ordinal);
+        Assert.Contains("CAP_PERFMON", text, StringComparison.Ordinal);
+
+        using var bad = await host.Client.SendAsync(Requests.Get("/debug/profile?seconds=1&sampler=kernel", "admin"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("sampler must be perf", await ProblemResponses.DetailAsync(bad), StringComparison.Ordinal);
+
+        // perf asked for on a host that samples with EventPipe: refused with the reason, nothing captured.
+        using var perf = await host.Client.SendAsync(Requests.Get("/debug/profile?seconds=1&sampler=perf", "admin"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, perf.StatusCode);
+    }
+
+    [Fact]
+    public async Task CpuSampler_UnknownSetting_FailsTheStartNamingIt()
+    {
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => TraceProfHost.StartAsync(o => o.Cpu.Sampler = "kernel"));
+        Assert.Contains("TraceProf:Cpu:Sampler must be auto, perf or eventpipe", ex.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

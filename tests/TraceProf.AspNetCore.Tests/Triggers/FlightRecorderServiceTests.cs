@@ -74,7 +74,8 @@ public sealed class FlightRecorderServiceTests
             var id = row.GetProperty("id").GetString()!;
             // The other process writes its log through the console logger's queue and a pipe: it may come after the row.
             await WaitAsync(() => shop.Output.Any(line => line.Contains($"trace {traceId} has flight-recorder snapshot {id}", StringComparison.Ordinal)), "the snapshot's log line");
-            Assert.Contains(shop.Output, line => line.Contains("DOTNET_EventPipeThreadSamplingRate=A", StringComparison.Ordinal));
+            // With EventPipe's sampler the start-up warns about its default rate; with perf_event it says which sampler runs.
+            Assert.Contains(shop.Output, line => line.Contains(TraceProf.Capture.PerfEventCpuSampler.Probe().Available ? "TraceProf CPU sampler: perf" : "DOTNET_EventPipeThreadSamplingRate=A", StringComparison.Ordinal));
         }
         finally
         {
@@ -227,7 +228,8 @@ public sealed class FlightRecorderServiceTests
 
         var log = new CollectingLoggerProvider();
         await using var host = await TraceProfHost.StartAsync(
-            options => (options.FlightRecorder.Enabled, options.FlightRecorder.MaxSamples) = (true, MaxSamples),
+            // EventPipe's sampler: its events fill the bound quickly (the perf_event sampler's 100 Hz of CPU would take minutes).
+            options => (options.FlightRecorder.Enabled, options.FlightRecorder.MaxSamples, options.Cpu.Sampler) = (true, MaxSamples, "eventpipe"),
             configureBuilder: builder =>
             {
                 builder.Services.AddSingleton<TimeProvider>(time);

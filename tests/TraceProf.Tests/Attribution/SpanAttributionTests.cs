@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using TraceProf.Attribution;
 using TraceProf.Capture;
 using TraceProf.Kinds;
+using TraceProf.Kinds.Cpu;
 using TraceProf.Parsing;
 using TraceProf.Pipeline;
 using TraceProf.Profiles;
@@ -15,9 +16,14 @@ namespace TraceProf.Tests.Attribution;
 [Trait("Category", "EventPipe")]
 public sealed class SpanAttributionTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task ConcurrentSpans_HoppingThreads_SamplesCarryTheirOwnTraceId()
+    private static readonly (bool Available, string Reason) PerfAvailable = PerfEventCpuSampler.Probe();
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConcurrentSpans_HoppingThreads_SamplesCarryTheirOwnTraceId(bool perf)
     {
+        Skip.If(perf && !PerfAvailable.Available, "perf_event is not available here: " + PerfAvailable.Reason);
         using var folder = new TempFolder();
         using var stop = new CancellationTokenSource();
         string traceA = "", traceB = "";
@@ -25,14 +31,22 @@ public sealed class SpanAttributionTests(ITestOutputHelper output)
         using (TimelineRecorder.Start())
         {
             var from = Stopwatch.GetTimestamp();
-            var capture = new EventPipeCaptureSource().CaptureAsync(CaptureKind.Cpu, TimeSpan.FromSeconds(3), folder.File("spans.nettrace"), CancellationToken.None);
+
+            // Either sampler, the same join: the perf_event sampler's samples carry the same (OS thread, Stopwatch time).
+            var perfSamples = perf ? new PerfCpuSamples() : null;
+            var sampler = perf ? PerfEventCpuSampler.Start(new PerfSamplerSettings { Period = TimeSpan.FromMilliseconds(1) }, perfSamples!) : null;
+            var capture = new EventPipeCaptureSource().CaptureAsync(perf ? KindCaptures.PerfCpuSession : KindCaptures.SessionOf(CaptureKind.Cpu), TimeSpan.FromSeconds(3), folder.File("spans.nettrace"), CancellationToken.None);
             var a = Task.Run(() => RunSpanAsync("request-a", id => traceA = id, SpanWork.BurnInMethodA, stop.Token));
             var b = Task.Run(() => RunSpanAsync("request-b", id => traceB = id, SpanWork.BurnInMethodB, stop.Token));
             var result = await capture;
+            sampler?.Dispose();
             await stop.CancelAsync();
             await Task.WhenAll(a, b);
             var timeline = TimelineRecorder.Snapshot(from, Stopwatch.GetTimestamp());
-            profile = ProfileParser.Parse(CaptureKind.Cpu, result.NettracePath, new ParseOptions { TempDirectory = folder.Path }, new SampleAttributor(timeline), ProfileParser.CpuParser.Streaming, CancellationToken.None);
+            var options = new ParseOptions { TempDirectory = folder.Path };
+            profile = perfSamples is not null
+                ? perfSamples.Build(result.NettracePath, new PerfCpuFigures(sampler!.Period, sampler.LostSamples, sampler.ThreadsAttached, sampler.ThreadsFailed, sampler.ThreadsOverCap, NativeFrameNames.OfThisProcess()), result.StartedAt, result.Duration, options, new SampleAttributor(timeline), CancellationToken.None)
+                : ProfileParser.Parse(CaptureKind.Cpu, result.NettracePath, options, new SampleAttributor(timeline), ProfileParser.CpuParser.Streaming, CancellationToken.None);
         }
 
         AssertAttributed(profile, "SpanWork.BurnInMethodA", SpanLabels.TraceId, traceA, traceB);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using TraceProf.Attribution;
+using TraceProf.Capture;
 using TraceProf.Profiles;
 using TraceProf.Recording;
 
@@ -13,10 +14,15 @@ public sealed class FlightRecorderTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Cut_SpanThatHoppedThreads_HasItsSamplesAsTraceScope_AndTheRestOfTheProcessAsProcessScope()
+    private static readonly (bool Available, string Reason) Perf = PerfEventCpuSampler.Probe();
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cut_SpanThatHoppedThreads_HasItsSamplesAsTraceScope_AndTheRestOfTheProcessAsProcessScope(bool perf)
     {
-        await using var recorder = new FlightRecorder(new FlightRecorderOptions { Contention = false });
+        Skip.If(perf && !Perf.Available, "perf_event is not available here: " + Perf.Reason);
+        await using var recorder = new FlightRecorder(new FlightRecorderOptions { Contention = false, PerfSampler = perf ? new PerfSamplerSettings { Period = TimeSpan.FromMilliseconds(1) } : null });
         await recorder.StartAsync(CancellationToken.None);
         using var stop = new CancellationTokenSource();
         var background = Task.Run(() => RecorderWork.BurnOutsideAnySpan(stop.Token));
@@ -50,6 +56,11 @@ public sealed class FlightRecorderTests
         Assert.All(outside, s => Assert.Equal("process", Label(s, FlightRecorder.ScopeLabel)));
         Assert.InRange(slice.TraceSamples, inSpan.Sum(s => s.Values[0]), cpu.Samples.Sum(s => s.Values[0]));
         Assert.True(cpu.Duration > TimeSpan.Zero);
+        if (perf)
+        {
+            Assert.Equal(["samples/count", "cpu/nanoseconds"], cpu.SampleTypes.Select(t => t.ToString()));
+            Assert.Contains(cpu.Comments, c => c.Contains("samples lost", StringComparison.Ordinal));
+        }
     }
 
     [Fact]

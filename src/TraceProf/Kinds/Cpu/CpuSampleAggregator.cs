@@ -1,9 +1,23 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using TraceProf.Parsing;
 using TraceProf.Parsing.Streaming;
 using TraceProf.Profiles;
 
 namespace TraceProf.Kinds.Cpu;
+
+/// <summary>What a perf_event capture adds to its profile: the period, what was lost, and how native frames are named.</summary>
+/// <param name="Period">CPU time per sample.</param>
+/// <param name="LostSamples">Samples the kernel dropped (<c>PERF_RECORD_LOST</c>).</param>
+/// <param name="ThreadsAttached">Threads sampled.</param>
+/// <param name="ThreadsFailed">Threads that could not be.</param>
+/// <param name="ThreadsOverCap">Threads over the sampler's cap.</param>
+/// <param name="NativeNames">Names native code.</param>
+internal sealed record PerfCpuFigures(TimeSpan Period, long LostSamples, long ThreadsAttached, long ThreadsFailed, long ThreadsOverCap, NativeFrameNames NativeNames)
+{
+    /// <summary>Gets the samples dropped because the capture's own bound was reached.</summary>
+    public long DroppedOverCap { get; init; }
+}
 
 /// <summary>
 /// Counts sampler events per (raw stack, thread, span labels, managed or not) and, at the end, names each
@@ -62,10 +76,32 @@ internal sealed class CpuSampleAggregator
     /// <param name="rawFrames">Keep every frame (<see cref="Parsing.ParseOptions.RawFrames"/>).</param>
     /// <param name="threadLabels">A thread's labels (<see cref="Attribution.SampleAttributor.ThreadLabels"/>); null for <c>thread_id</c> only.</param>
     /// <returns>The profile.</returns>
-    public Profile Build(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, TimeSpan samplingInterval, IReadOnlyList<ProfileLabel> common, CancellationToken cancellationToken, bool rawFrames = false, Func<int, ProfileLabel[]>? threadLabels = null)
+    public Profile Build(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, TimeSpan samplingInterval, IReadOnlyList<ProfileLabel> common, CancellationToken cancellationToken, bool rawFrames = false, Func<int, ProfileLabel[]>? threadLabels = null) =>
+        BuildCore(methods, startTime, duration, samplingInterval, common, rawFrames, threadLabels, perf: null, cancellationToken);
+
+    /// <summary>
+    /// Names the stacks and builds the CPU profile of the perf_event sampler: columns samples and cpu (no wall: a
+    /// thread is sampled only while on a CPU), native frames named by their mapped file.
+    /// </summary>
+    /// <param name="methods">The method ranges to name frames with.</param>
+    /// <param name="startTime">The start of the profiled time.</param>
+    /// <param name="duration">Its length.</param>
+    /// <param name="perf">The sampler's period, figures and native frame names.</param>
+    /// <param name="common">Labels added to every sample.</param>
+    /// <param name="cancellationToken">Cancels the build.</param>
+    /// <param name="rawFrames">Keep every frame.</param>
+    /// <param name="threadLabels">A thread's labels; null for <c>thread_id</c> only.</param>
+    /// <returns>The profile.</returns>
+    public Profile BuildOnCpu(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, PerfCpuFigures perf, IReadOnlyList<ProfileLabel> common, CancellationToken cancellationToken, bool rawFrames = false, Func<int, ProfileLabel[]>? threadLabels = null)
+    {
+        ArgumentNullException.ThrowIfNull(perf);
+        return BuildCore(methods, startTime, duration, perf.Period, common, rawFrames, threadLabels, perf, cancellationToken);
+    }
+
+    private Profile BuildCore(MethodAddressTable methods, DateTimeOffset startTime, TimeSpan duration, TimeSpan samplingInterval, IReadOnlyList<ProfileLabel> common, bool rawFrames, Func<int, ProfileLabel[]>? threadLabels, PerfCpuFigures? perf, CancellationToken cancellationToken)
     {
         var periodNs = (long)samplingInterval.TotalNanoseconds;
-        var builder = new ProfileBuilder(WellKnownSampleTypes.CpuProfile, WellKnownSampleTypes.CpuProfileDefaultIndex)
+        var builder = new ProfileBuilder(perf is null ? WellKnownSampleTypes.CpuProfile : OnCpuSampleTypes, WellKnownSampleTypes.CpuProfileDefaultIndex)
         {
             PeriodType = WellKnownSampleTypes.Cpu,
             Period = periodNs,
@@ -73,8 +109,10 @@ internal sealed class CpuSampleAggregator
             Duration = duration,
         };
 
-        var resolver = new FrameResolver(methods, builder, rawFrames);
+        var resolver = new FrameResolver(methods, builder, rawFrames, perf?.NativeNames);
         var frameStacks = new int[]?[Stacks.Count];
+        var unresolvedStacks = new bool[Stacks.Count];
+        long unresolvedSamples = 0;
         var threadIds = new Dictionary<int, ProfileLabel[]>();
         var labels = new List<ProfileLabel>();
         var values = new long[3];
@@ -86,7 +124,18 @@ internal sealed class CpuSampleAggregator
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            var frames = frameStacks[key.Stack] ??= resolver.Resolve(Stacks.Get(key.Stack));
+            if (frameStacks[key.Stack] is null)
+            {
+                frameStacks[key.Stack] = resolver.Resolve(Stacks.Get(key.Stack));
+                unresolvedStacks[key.Stack] = resolver.LastHadUnresolved;
+            }
+
+            var frames = frameStacks[key.Stack]!;
+            if (unresolvedStacks[key.Stack])
+            {
+                unresolvedSamples += count;
+            }
+
             if (!threadIds.TryGetValue(key.ThreadId, out var threadLabel))
             {
                 threadLabel = threadLabels?.Invoke(key.ThreadId) ?? [new ProfileLabel("thread_id", key.ThreadId.ToString(CultureInfo.InvariantCulture))];
@@ -104,7 +153,15 @@ internal sealed class CpuSampleAggregator
             values[0] = count;
             values[1] = key.Managed ? count * periodNs : 0;
             values[2] = count * periodNs;
-            builder.Add(frames, values, CollectionsMarshal.AsSpan(labels));
+            builder.Add(frames, perf is null ? values : values.AsSpan(0, 2), CollectionsMarshal.AsSpan(labels));
+        }
+
+        if (perf is not null)
+        {
+            builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf CPU profile (perf_event sampler): {SamplerEvents} samples, one per {samplingInterval.TotalMilliseconds} ms of a thread's CPU time in user space; cpu = on-CPU time (managed and native code), no wall column."));
+            builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{perf.LostSamples} samples lost (a thread's ring was full), {perf.ThreadsFailed} threads could not be sampled, {perf.ThreadsOverCap} over the thread cap; {perf.ThreadsAttached} threads sampled; {perf.DroppedOverCap} dropped over the capture's bound."));
+            builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{resolver.UnresolvedAddresses} distinct frame addresses could not be resolved ({unresolvedSamples} of {SamplerEvents} samples have one); {resolver.NativeAddresses} named as native code (module!0xoffset)."));
+            return builder.Build();
         }
 
         builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf CPU profile: {SamplerEvents} sampler events, sampling interval {samplingInterval.TotalMilliseconds} ms; cpu = samples of threads running managed code, wall = all samples."));
@@ -116,6 +173,9 @@ internal sealed class CpuSampleAggregator
 
         return builder.Build();
     }
+
+    /// <summary>The columns of a perf_event CPU profile: samples, cpu (default, index 1).</summary>
+    public static IReadOnlyList<SampleType> OnCpuSampleTypes { get; } = [WellKnownSampleTypes.Samples, WellKnownSampleTypes.Cpu];
 
     /// <summary>Counts are kept per raw stack, thread, span and whether the thread ran managed code.</summary>
     private readonly record struct SampleKey(int Stack, int ThreadId, int Span, bool Managed);

@@ -15,10 +15,12 @@ namespace TraceProf.Parsing.Streaming;
 /// <param name="methods">The code ranges to resolve against.</param>
 /// <param name="builder">Where frames are interned.</param>
 /// <param name="rawFrames">Keep every frame (<see cref="ParseOptions.RawFrames"/>).</param>
-internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder builder, bool rawFrames = false)
+/// <param name="native">Names addresses no method covers (the perf_event sampler's native frames) from the mappings read when its samples are named; null: native code of this process is named by <see cref="NativeSymbols"/> when the capture is of this process.</param>
+internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder builder, bool rawFrames = false, NativeFrameNames? native = null)
 {
     private readonly Dictionary<ulong, FrameInterner.Frame> _frames = [];
     private readonly FrameInterner _interner = new(builder, rawFrames);
+    private readonly HashSet<ulong> _unresolved = [];
 
     /// <summary>Gets the number of distinct addresses that matched no method and no native module.</summary>
     public long UnresolvedAddresses { get; private set; }
@@ -29,10 +31,14 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
     /// <summary>Gets the number of distinct managed addresses given a source line.</summary>
     public long LineAddresses { get; private set; }
 
+    /// <summary>Gets whether the stack last given to <see cref="Resolve"/> held an address that matched nothing.</summary>
+    public bool LastHadUnresolved { get; private set; }
+
     /// <summary>The frame ids of a raw stack, leaf first.</summary>
     public int[] Resolve(ReadOnlySpan<ulong> addresses)
     {
         _interner.Clear();
+        LastHadUnresolved = false;
         for (var i = 0; i < addresses.Length; i++)
         {
             // Every frame but the leaf is a return address, one past its call: the call is what its line is.
@@ -50,6 +56,7 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
     {
         if (_frames.TryGetValue(address, out var frame))
         {
+            LastHadUnresolved |= _unresolved.Contains(address);
             return frame;
         }
 
@@ -66,18 +73,26 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
                 frame = _interner.Intern(method.Name, method.Module);
             }
         }
-        else if (methods.OfThisProcess && NativeSymbols.ThisProcess.TryResolve(address, out var native))
+        else if (native is not null && native.Resolve(address, out var nativeName, out var nativeModule))
+        {
+            // The perf sampler's native frames, named by NativeFrameNames (module + ELF symbol).
+            NativeAddresses++;
+            frame = _interner.Intern(nativeName, nativeModule);
+        }
+        else if (methods.OfThisProcess && NativeSymbols.ThisProcess.TryResolve(address, out var symbol))
         {
             NativeAddresses++;
 
             // Code in a managed module's mapped image that no method event named (ready-to-run stubs) joins the
             // module's mapping: the module is named as its managed frames name it.
-            var module = native.ModuleName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(native.ModuleName) : native.ModuleName;
-            frame = _interner.Intern(native.DisplayName, module);
+            var module = symbol.ModuleName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(symbol.ModuleName) : symbol.ModuleName;
+            frame = _interner.Intern(symbol.DisplayName, module);
         }
         else
         {
             UnresolvedAddresses++;
+            _unresolved.Add(address);
+            LastHadUnresolved = true;
             frame = _interner.Intern(string.Create(CultureInfo.InvariantCulture, $"?!0x{address:x}"), "");
         }
 

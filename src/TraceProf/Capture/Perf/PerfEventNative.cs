@@ -1,0 +1,130 @@
+using System.Runtime.InteropServices;
+
+namespace TraceProf.Capture;
+
+// Hand-written on purpose: no .NET library opens perf_event sampling events in its own process (the perf tool,
+// libpfm and bcc are native; dotnet-trace and TraceEvent read EventPipe/ETW only), and shipping a native helper is
+// what this design avoids. The layout below is the kernel's uapi <linux/perf_event.h>, PERF_ATTR_SIZE_VER5.
+
+/// <summary>The kernel's perf_event interface, reached through libc: <c>syscall</c>, <c>mmap</c>, <c>ioctl</c>, <c>poll</c>.</summary>
+internal static class PerfEventNative
+{
+    public const uint TypeSoftware = 1;          // PERF_TYPE_SOFTWARE
+    public const ulong CountSwCpuClock = 0;       // PERF_COUNT_SW_CPU_CLOCK
+    public const ulong SampleIp = 1 << 0;
+    public const ulong SampleTid = 1 << 1;
+    public const ulong SampleTime = 1 << 2;
+    public const ulong SampleCallchain = 1 << 5;
+
+    // perf_event_attr flag bits (the bit-field word at offset 40).
+    public const ulong FlagDisabled = 1UL << 0;
+    public const ulong FlagExcludeKernel = 1UL << 5;
+    public const ulong FlagExcludeHv = 1UL << 6;
+    public const ulong FlagWatermark = 1UL << 14;
+    public const ulong FlagExcludeCallchainKernel = 1UL << 21;
+    public const ulong FlagUseClockId = 1UL << 25;
+
+    public const int ClockMonotonic = 1;
+    public const ulong FlagFdCloexec = 8;        // PERF_FLAG_FD_CLOEXEC
+    public const ulong IocEnable = 0x2400;       // PERF_EVENT_IOC_ENABLE
+    public const ulong IocDisable = 0x2401;      // PERF_EVENT_IOC_DISABLE
+
+    public const uint RecordLost = 2;            // PERF_RECORD_LOST
+    public const uint RecordSample = 9;          // PERF_RECORD_SAMPLE
+
+    // perf_event_mmap_page: where the kernel writes (head) and we acknowledge (tail), in the first page.
+    public const int DataHeadOffset = 1024;
+    public const int DataTailOffset = 1032;
+
+    // Callchain entries at or above (u64)-4095 are context markers (PERF_CONTEXT_USER, _KERNEL, …), not addresses.
+    public const ulong ContextMarkerFloor = unchecked((ulong)-4095L);
+
+    public const int ProtRead = 1;
+    public const int ProtWrite = 2;
+    public const int MapShared = 1;
+    public const short PollIn = 0x1;
+    public const short PollHup = 0x10;
+    public const short PollErr = 0x8;
+    public const short PollNval = 0x20;
+
+    public const int Eperm = 1;
+    public const int Esrch = 3;
+    public const int Eacces = 13;
+    public const int Enoent = 2;
+    public const int Emfile = 24;
+    public const int Enosys = 38;
+
+    /// <summary>The <c>perf_event_open</c> system call number of this machine, or -1 where it is not known.</summary>
+    public static long SyscallNumber => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 298,
+        Architecture.Arm64 => 241,
+        _ => -1,
+    };
+
+    /// <summary>perf_event_attr, PERF_ATTR_SIZE_VER5 (112 bytes; use_clockid since Linux 4.1).</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 112)]
+    public struct PerfEventAttr
+    {
+        [FieldOffset(0)] public uint Type;
+        [FieldOffset(4)] public uint Size;
+        [FieldOffset(8)] public ulong Config;
+        [FieldOffset(16)] public ulong SamplePeriod;
+        [FieldOffset(24)] public ulong SampleType;
+        [FieldOffset(32)] public ulong ReadFormat;
+        [FieldOffset(40)] public ulong Flags;
+        [FieldOffset(48)] public uint WakeupWatermark;
+        [FieldOffset(92)] public int ClockId;
+        [FieldOffset(108)] public ushort SampleMaxStack;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern long PerfEventOpen(long number, ref PerfEventAttr attr, nint pid, nint cpu, nint groupFd, nuint flags);
+
+    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern nint Mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [DllImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern int Munmap(nint address, nuint length);
+
+    [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern int Ioctl(int fd, nuint request, nint argument);
+
+    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern int Poll([In, Out] PollFd[] fds, nuint count, int timeoutMs);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern int Close(int fd);
+
+    /// <summary>The attributes of one thread's CPU-clock sampling event.</summary>
+    /// <param name="periodNs">CPU time between samples, in nanoseconds.</param>
+    /// <param name="wakeupBytes">Ring bytes after which <c>poll</c> wakes the drain thread.</param>
+    public static PerfEventAttr CpuClockAttr(ulong periodNs, uint wakeupBytes) => new()
+    {
+        Type = TypeSoftware,
+        Size = 112,
+        Config = CountSwCpuClock,
+        SamplePeriod = periodNs,
+        SampleType = SampleIp | SampleTid | SampleTime | SampleCallchain,
+        Flags = FlagExcludeKernel | FlagExcludeHv | FlagExcludeCallchainKernel | FlagUseClockId | FlagWatermark,
+        WakeupWatermark = wakeupBytes,
+        ClockId = ClockMonotonic,
+
+        // 0: the kernel's kernel.perf_event_max_stack (127 by default); a larger value fails with EOVERFLOW.
+        SampleMaxStack = 0,
+    };
+}
