@@ -10,7 +10,7 @@ namespace TraceProf.AspNetCore.Tracking;
 /// <summary>
 /// While the span timeline records (a capture listens, or the flight recorder runs), tells it the method and route
 /// of each request, so that samples get <c>http.method</c> and <c>http.route</c>; and hands each finished request
-/// to the flight recorder's triggers. Otherwise it costs one volatile read per request.
+/// to the flight recorder's triggers, and holds it in <see cref="InFlightRequests"/> while it runs. Otherwise it costs one volatile read per request.
 /// </summary>
 internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTriggers triggers)
 {
@@ -30,6 +30,8 @@ internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTri
         var request = new RequestDescription(context.Request.Method);
         request.AttachTo(activity);
         TimelineRecorder.RequestDescribed();
+        // Only here, while recording: /debug/requests and the tasks profile read what is in flight.
+        var inFlight = InFlightRequests.Add(activity, request, started, context);
         Exception? unhandled = null;
         try
         {
@@ -45,6 +47,11 @@ internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTri
             // An exception handler that re-executed the pipeline cleared the endpoint; its feature keeps the original.
             var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
             request.Route = (endpoint as RouteEndpoint)?.RoutePattern.RawText;
+            if (inFlight is not null)
+            {
+                InFlightRequests.Remove(inFlight);
+            }
+
             triggers.OnRequestEnded(context, activity, request.Route, started, unhandled);
         }
     }
