@@ -40,6 +40,12 @@ internal sealed class HeapGraphBuilder : NettraceHandler
     private readonly Dictionary<ulong, int> _typeIndexById = [];
     private readonly List<ulong> _typeIds = [];
     private readonly Dictionary<ulong, (string Name, ulong[] Arguments)> _typeDescriptions = [];
+
+    // Type ids are method-table addresses, stable for the process's life. The runtime logs a type once and may not
+    // log it again in a later session (seen here: with the flight recorder's session open, a second heap snapshot in
+    // the process got no BulkType for types the first had, and named nothing), so what one dump learned names the next.
+    private const int MaxRememberedTypes = 200_000;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (string Name, ulong[] Arguments)> s_rememberedTypes = new();
     private readonly TaskCompletionSource _dumpEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ulong[] _addresses = new ulong[1024];
@@ -578,6 +584,10 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             }
 
             _typeDescriptions[typeId] = (name, arguments);
+            if (name.Length > 0 && s_rememberedTypes.Count < MaxRememberedTypes)
+            {
+                s_rememberedTypes[typeId] = (name, arguments);
+            }
         }
     }
 
@@ -634,7 +644,8 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             return known;
         }
 
-        if (!_typeDescriptions.TryGetValue(typeId, out var description) || description.Name.Length == 0)
+        if ((!_typeDescriptions.TryGetValue(typeId, out var description) || description.Name.Length == 0)
+            && !s_rememberedTypes.TryGetValue(typeId, out description))
         {
             return $"[type 0x{typeId:x}]";
         }

@@ -331,9 +331,11 @@ internal static class AsyncChainFinder
         {
             var isCompletionSource = typeName.StartsWith("System.Threading.Tasks.TaskCompletionSource", StringComparison.Ordinal);
             var isContext = typeName == "System.Threading.ExecutionContext";
-            var isContextPath = typeName.StartsWith("System.Threading.AsyncLocalValueMap", StringComparison.Ordinal)
+            // Nested runtime types come by their own name: "OneElementAsyncLocalValueMap", "MultiElementAsyncLocalValueMap".
+            var isContextPath = typeName.Contains("AsyncLocalValueMap", StringComparison.Ordinal)
                 || typeName.StartsWith("System.Diagnostics.Activity", StringComparison.Ordinal)
-                || typeName.StartsWith("System.Collections.Generic.KeyValuePair", StringComparison.Ordinal);
+                || typeName.StartsWith("System.Collections.Generic.KeyValuePair", StringComparison.Ordinal)
+                || typeName.StartsWith("System.Collections.Generic.Dictionary<System.Threading.IAsyncLocal", StringComparison.Ordinal);
             if (AsyncMethodNames.TryBoxStateMachine(typeName, out var stateMachine))
             {
                 return new(NodeKind.Box, AsyncMethodNames.MethodOf(stateMachine), stateMachine, false, false, false);

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using TraceProf.Attribution;
 using TraceProf.Encoding;
 using TraceProf.Kinds.Tasks;
 using TraceProf.Profiles;
@@ -60,6 +62,41 @@ public sealed class TasksSnapshotCaptureTests(ITestOutputHelper output)
             await cancel.CancelAsync();
             await wait;
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => delay);
+        }
+    }
+
+    [Fact]
+    public async Task Snapshot_ChainUnderAnInFlightRequestsActivity_CarriesItsTraceAndRoute()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var activity = new Activity("request").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var description = new RequestDescription("GET") { Route = "/pileup" };
+        var entry = InFlightRequests.Add(activity, description, Stopwatch.GetTimestamp());
+        Task pending;
+        try
+        {
+            pending = PileUp.OuterAsync(gate.Task);
+        }
+        finally
+        {
+            activity.Stop();
+        }
+
+        try
+        {
+            var snapshot = await new TasksSnapshotCapture().CaptureAsync(TasksSnapshotCapture.DefaultMaxChains, CancellationToken.None);
+            output.WriteLine(Text(snapshot.Profile, 2));
+            var inner = typeof(PileUp).FullName!.Replace('+', '.') + ".InnerAsync";
+            var chain = Assert.Single(snapshot.Profile.Samples, s => s.Stack.Count >= 2 && Name(snapshot.Profile, s, 0) == inner);
+            Assert.Contains(chain.Labels, l => l.Key == "trace_id" && l.Value == activity.TraceId.ToHexString());
+            Assert.Contains(chain.Labels, l => l.Key == "span_id" && l.Value == activity.SpanId.ToHexString());
+            Assert.Contains(chain.Labels, l => l.Key == "http.route" && l.Value == "/pileup");
+        }
+        finally
+        {
+            InFlightRequests.Remove(entry!);
+            gate.SetResult();
+            await pending;
         }
     }
 
