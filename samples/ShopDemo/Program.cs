@@ -91,7 +91,7 @@ if (role == "inventory")
 app.MapGet("/", () => Results.Text("ShopDemo: GET /products, GET /orders/quote?items=N, POST /orders?items=N. TraceProf: /debug/pprof/\n"));
 if (builder.Configuration.GetValue("ShopDemo:Troublemakers", true))
 {
-    Troublemakers.Map(app); // DEMO ONLY: /trouble/leak, /trouble/sync-over-async, /trouble/throw (see Troublemakers.cs)
+    Troublemakers.Map(app); // DEMO ONLY: /trouble/leak, /trouble/sync-over-async, /trouble/throw, /trouble/pileup (see Troublemakers.cs)
 }
 
 app.MapGet("/products", (Catalog catalog) => catalog.All);

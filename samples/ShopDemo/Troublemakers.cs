@@ -41,6 +41,21 @@ internal static class Troublemakers
 
             return Results.Ok(new { thrown = rejected, note = "DEMO: exceptions used for control flow" });
         });
+
+        MapPileUp(trouble);
+    }
+
+    // DEMO ONLY — an async pile-up: every GET /trouble/pileup awaits one shared gate through a two-level async chain
+    // (Orders.CheckoutAsync → Payments.ChargeAsync → the payment provider's gate), invisible on any thread stack;
+    // POST /trouble/pileup/open lets them all through. The gate opens on its own after two minutes.
+    private static void MapPileUp(RouteGroupBuilder trouble)
+    {
+        trouble.MapGet("/pileup", async () =>
+        {
+            var receipt = await StuckOrders.CheckoutAsync().ConfigureAwait(false);
+            return Results.Ok(new { receipt, note = "DEMO: waited for the payment gate with every other request" });
+        });
+        trouble.MapPost("/pileup/open", () => Results.Ok(new { released = PaymentGate.Open(), note = "DEMO: gate opened" }));
     }
 }
 
@@ -104,3 +119,72 @@ internal static class CouponValidator
 /// <summary>DEMO ONLY: the exception the validator throws.</summary>
 /// <param name="code">The coupon.</param>
 internal sealed class CouponExpiredException(string code) : Exception($"coupon {code} has expired");
+
+/// <summary>DEMO ONLY: the outer level of the pile-up's chain.</summary>
+internal static class StuckOrders
+{
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static async Task<string> CheckoutAsync()
+    {
+        var charge = await StuckPayments.ChargeAsync().ConfigureAwait(false);
+        return $"order-{charge}";
+    }
+}
+
+/// <summary>DEMO ONLY: the inner level: waits on the payment provider (a gate every request shares).</summary>
+internal static class StuckPayments
+{
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static async Task<int> ChargeAsync()
+    {
+        var id = await PaymentGate.Current.ConfigureAwait(false);
+        return id;
+    }
+}
+
+/// <summary>DEMO ONLY: one <see cref="TaskCompletionSource{TResult}"/> that every pile-up request awaits until it is opened.</summary>
+internal static class PaymentGate
+{
+    private static readonly Lock Gate = new();
+    private static TaskCompletionSource<int> s_gate = NewGate();
+    private static int s_waiting;
+
+    /// <summary>Gets the gate's task; the caller counts as waiting until it opens.</summary>
+    public static Task<int> Current
+    {
+        get
+        {
+            lock (Gate)
+            {
+                s_waiting++;
+                return s_gate.Task;
+            }
+        }
+    }
+
+    /// <summary>Opens the gate (everyone waiting goes on) and closes a new one; returns how many were waiting.</summary>
+    public static int Open()
+    {
+        TaskCompletionSource<int> opened;
+        int waiting;
+        lock (Gate)
+        {
+            opened = s_gate;
+            waiting = s_waiting;
+            s_waiting = 0;
+            s_gate = NewGate();
+        }
+
+        opened.TrySetResult(waiting);
+        return waiting;
+    }
+
+    private static TaskCompletionSource<int> NewGate()
+    {
+        var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Nobody is stuck forever in a demo: a gate nobody opens opens itself after two minutes.
+        _ = Task.Delay(TimeSpan.FromMinutes(2)).ContinueWith(_ => gate.TrySetResult(-1), TaskScheduler.Default);
+        return gate;
+    }
+}

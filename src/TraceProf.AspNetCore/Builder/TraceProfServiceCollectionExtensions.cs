@@ -71,6 +71,7 @@ public static class TraceProfServiceCollectionExtensions
         services.AddSingleton<IndexEndpoints>();
         services.AddSingleton<CaptureEndpoints>();
         services.AddSingleton<HeapEndpoints>();
+        services.AddSingleton<WaitEndpoints>();
         services.AddSingleton<SnapshotEndpoints>();
         services.AddSingleton<TraceEndpoints>();
         services.AddSingleton<TraceProfEndpoints>();

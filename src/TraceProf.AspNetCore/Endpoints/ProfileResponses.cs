@@ -114,6 +114,13 @@ internal static class ProfileResponses
         await SendBufferedAsync(context.Response, buffer => ThreadDumpEncoder.Write(profile, buffer, debugLevel), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Answers with a tasks profile as text (<c>debug=1</c> grouped chains, <c>debug=2</c> one block per chain).</summary>
+    public static Task WriteTasksTextAsync(HttpContext context, SnapshotInfo snapshot, int debugLevel, Profile profile, CancellationToken cancellationToken)
+    {
+        SetHeaders(context.Response, snapshot, "text/plain; charset=utf-8", ".tasks.txt");
+        return SendBufferedAsync(context.Response, buffer => TasksTextEncoder.Write(profile, buffer, debugLevel), cancellationToken);
+    }
+
     /// <summary>Answers with a profile merged from several snapshots of one trace.</summary>
     public static Task WriteMergedAsync(HttpContext context, Profile profile, ProfileFormat format, string traceId, string kind, IEnumerable<string> snapshotIds, CancellationToken cancellationToken)
     {

@@ -19,7 +19,7 @@ internal sealed class TraceProfEndpoints
 
     private readonly TraceProfOptions _options;
 
-    public TraceProfEndpoints(IndexEndpoints index, CaptureEndpoints captures, HeapEndpoints heap, SnapshotEndpoints snapshots, TraceEndpoints traces, IOptions<TraceProfOptions> options)
+    public TraceProfEndpoints(IndexEndpoints index, CaptureEndpoints captures, HeapEndpoints heap, SnapshotEndpoints snapshots, TraceEndpoints traces, IOptions<TraceProfOptions> options, WaitEndpoints waits)
     {
         _options = options.Value;
         Routes =
@@ -37,6 +37,8 @@ internal sealed class TraceProfEndpoints
             new("/pprof/trace", Capabilities.Trace, captures.Capture(CaptureKind.Trace), "raw .nettrace for ?seconds=N", CaptureMethods),
             new("/pprof/exceptions", Capabilities.Exceptions, captures.Capture(CaptureKind.Exceptions), "first-chance exceptions for ?seconds=N: type as the leaf, the throw stack as callers", CaptureMethods),
             new("/pprof/heap", Capabilities.Heap, heap.Heap, "live heap after one blocking full GC, by what retains it (gc=1 is always implied); ?base=<heap snapshot id> for what grew", CaptureMethods),
+            new("/pprof/tasks", Capabilities.Threads, waits.Tasks, "pending async call chains (the async goroutine profile), from one heap snapshot; ?debug=1|2 for text", CaptureMethods),
+            new("/requests", Capabilities.Threads, waits.Requests, "requests in flight now as JSON: trace, route, age, on a thread or awaiting; ?limit=&route="),
             new("/snapshots", Capabilities.Snapshots, snapshots.List, "stored snapshots: ?traceId=&kind=&since=&limit="),
             new("/snapshots/{id}", Capabilities.Snapshots, snapshots.Get, "one stored snapshot: ?format=pprof|speedscope|folded|nettrace&traceId=&spanId="),
             new("/traces/{traceId}", Capabilities.Snapshots, traces.Get, "every stored sample of one trace, merged, each sample once: ?kind=cpu&format=&spanId="),

@@ -10,7 +10,7 @@ namespace TraceProf.AspNetCore.Tracking;
 /// <summary>
 /// While the span timeline records (a capture listens, or the flight recorder runs), tells it the method and route
 /// of each request, so that samples get <c>http.method</c> and <c>http.route</c>; and hands each finished request
-/// to the flight recorder's triggers. Otherwise it costs one volatile read per request. While profiles are pushed to
+/// to the flight recorder's triggers, and holds it in <see cref="InFlightRequests"/> while it runs. Otherwise it costs one volatile read per request. While profiles are pushed to
 /// Pyroscope, each request's span also gets <c>pyroscope.profile.id</c> = its own span id (the local root, which is
 /// what the pushed samples carry as <c>span_id</c>), so Grafana links every span to its profile, not only the spans
 /// of triggered requests.
@@ -40,6 +40,8 @@ internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTri
         var request = new RequestDescription(context.Request.Method) { StartTimestamp = started };
         request.AttachTo(activity);
         TimelineRecorder.RequestDescribed();
+        // Only here, while recording: /debug/requests and the tasks profile read what is in flight.
+        var inFlight = InFlightRequests.Add(activity, request, started, context);
         Exception? unhandled = null;
         try
         {
@@ -56,6 +58,11 @@ internal sealed class RequestTrackingMiddleware(RequestDelegate next, RequestTri
             var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
             request.Route = (endpoint as RouteEndpoint)?.RoutePattern.RawText;
             request.EndTimestamp = Stopwatch.GetTimestamp();
+            if (inFlight is not null)
+            {
+                InFlightRequests.Remove(inFlight);
+            }
+
             triggers.OnRequestEnded(context, activity, request.Route, started, unhandled);
         }
     }

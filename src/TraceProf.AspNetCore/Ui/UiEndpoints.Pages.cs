@@ -100,6 +100,7 @@ internal sealed partial class UiEndpoints
             main.Append(".</p>");
         }
 
+        await AppendWhereItWaitsAsync(main, traceId, rows, context.RequestAborted).ConfigureAwait(false);
         AppendTable(main, rows, filtered: true);
         await UiHtml.WriteAsync(context, StatusCodes.Status200OK, UiHtml.Page(ui, "Trace " + traceId, main.ToString())).ConfigureAwait(false);
     }

@@ -146,6 +146,32 @@ internal static class TimelineRecorder
         return new SpanTimeline(threads, overflowed);
     }
 
+    /// <summary>
+    /// What each recording thread works for now: its latest entry, as (OS thread id, trace id, local root span id),
+    /// for the threads whose latest entry is a span. A thread that went back to the pool recorded "nothing" at the
+    /// switch, so it is not listed; a thread blocked inside a request still is (it is on a thread, just not running).
+    /// </summary>
+    /// <returns>The threads and what they work for; empty while not recording.</returns>
+    public static List<(int OsThreadId, ActivityTraceId TraceId, ActivitySpanId RootSpanId)> CurrentSpans()
+    {
+        ThreadBuffer[] buffers;
+        lock (s_gate)
+        {
+            buffers = [.. s_buffers];
+        }
+
+        var result = new List<(int, ActivityTraceId, ActivitySpanId)>();
+        foreach (var buffer in buffers)
+        {
+            if (buffer.IsAlive && buffer.Latest() is { } span)
+            {
+                result.Add((buffer.OsThreadId, span.TraceId, span.RootSpanId));
+            }
+        }
+
+        return result;
+    }
+
     internal static ProfileLabel[]? Resolve(Activity? activity, LabelContext? labels) => Resolve(SpanRef.Of(activity), labels);
 
     private static ProfileLabel[]? Resolve(SpanRef? span, LabelContext? labels)
@@ -364,6 +390,15 @@ internal static class TimelineRecorder
 
                 _ring[_count % _ring.Length] = (time, span, labels);
                 _count++;
+            }
+        }
+
+        /// <summary>The span of the latest entry, or null.</summary>
+        public SpanRef? Latest()
+        {
+            lock (_lock)
+            {
+                return _count == 0 ? null : _ring[(_count - 1) % _ring.Length].Span;
             }
         }
 

@@ -29,4 +29,7 @@ public enum CaptureKind
     /// .NET 9+: <c>Task.Wait</c>, <c>.Result</c>, <c>Monitor.Wait</c>, <c>WaitOne</c>, <c>SemaphoreSlim.Wait</c>).
     /// </summary>
     Block,
+
+    /// <summary>The pending async call chains of the process, from a heap snapshot's object graph (<c>/debug/pprof/tasks</c>).</summary>
+    Tasks,
 }

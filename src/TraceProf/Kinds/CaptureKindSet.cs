@@ -33,6 +33,8 @@ internal enum CaptureKindSet
 
     /// <summary>Lock contention plus blocking waits.</summary>
     Block = 1 << CaptureKind.Block,
+
+    Tasks = 1 << CaptureKind.Tasks,
 }
 
 /// <summary>Conversions between <see cref="CaptureKind"/> and <see cref="CaptureKindSet"/>.</summary>

@@ -4,6 +4,7 @@ using TraceProf.Kinds.Contention;
 using TraceProf.Kinds.Cpu;
 using TraceProf.Kinds.Exceptions;
 using TraceProf.Kinds.Heap;
+using TraceProf.Kinds.Tasks;
 using TraceProf.Kinds.Threads;
 using TraceProf.Kinds.Trace;
 
@@ -23,6 +24,7 @@ internal static class KindCatalog
         new ExceptionsKind(),
         new HeapKind(),
         new BlockKind(),
+        new TasksKind(),
     ];
 
     /// <summary>The definition of a kind.</summary>

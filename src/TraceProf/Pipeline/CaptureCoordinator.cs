@@ -8,6 +8,7 @@ using TraceProf.Capture;
 using TraceProf.Kinds;
 using TraceProf.Kinds.Cpu;
 using TraceProf.Kinds.Heap;
+using TraceProf.Kinds.Tasks;
 using TraceProf.Kinds.Threads;
 using TraceProf.Parsing;
 using TraceProf.Profiles;
@@ -237,6 +238,41 @@ internal sealed partial class CaptureCoordinator
             ? new CaptureOutcome(info with { SampleCount = snapshot.Profile.Samples.Count }, snapshot.Profile, pprof) { Stored = false }
             : new CaptureOutcome(stored, snapshot.Profile, pprof);
         return (outcome, snapshot.Stats);
+    }
+
+    /// <summary>
+    /// Takes a tasks snapshot (the pending async call chains, read from one heap snapshot) and stores it as kind
+    /// <c>tasks</c> under the caller's trace, like <see cref="CaptureHeapAsync"/>.
+    /// </summary>
+    /// <param name="traceId">The trace of the request that asked.</param>
+    /// <param name="spanId">That request's span, or default.</param>
+    /// <param name="options">The heap snapshot's bounds.</param>
+    /// <param name="maxChains">The most chains in the profile.</param>
+    /// <param name="cancellationToken">Cancels the snapshot.</param>
+    /// <returns>The stored snapshot (or not), its profile and pprof, and the heap snapshot's figures.</returns>
+    public async Task<(CaptureOutcome Outcome, TasksSnapshot Snapshot)> CaptureTasksAsync(ActivityTraceId traceId, ActivitySpanId spanId, HeapSnapshotOptions options, int maxChains, CancellationToken cancellationToken)
+    {
+        var snapshot = await new TasksSnapshotCapture(options, _time).CaptureAsync(maxChains, cancellationToken).ConfigureAwait(false);
+        var info = new SnapshotInfo
+        {
+            Id = SnapshotIds.NewId(_time),
+            TraceId = traceId.ToHexString(),
+            SpanId = spanId == default ? null : spanId.ToHexString(),
+            Kind = CaptureKinds.Name(CaptureKind.Tasks),
+            Trigger = "request",
+            Status = snapshot.Stats.Complete ? "complete" : "incomplete",
+            ServiceName = _options.ServiceName,
+            ServiceInstanceId = _options.ServiceInstanceId,
+            HostName = _options.HostName,
+            StartedAt = snapshot.Stats.StartedAt,
+            Duration = snapshot.Stats.Elapsed,
+            ContainedTraceIds = ContainedTraces(snapshot.Profile, traceId.ToHexString()),
+        };
+        var (stored, pprof) = await _writer.WriteAsync(info, snapshot.Profile, nettracePath: null, cancellationToken).ConfigureAwait(false);
+        var outcome = stored is null
+            ? new CaptureOutcome(info with { SampleCount = snapshot.Profile.Samples.Count }, snapshot.Profile, pprof) { Stored = false }
+            : new CaptureOutcome(stored, snapshot.Profile, pprof);
+        return (outcome, snapshot);
     }
 
     /// <summary>

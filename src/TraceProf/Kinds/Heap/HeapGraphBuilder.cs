@@ -40,6 +40,7 @@ internal sealed class HeapGraphBuilder : NettraceHandler
     private readonly Dictionary<ulong, int> _typeIndexById = [];
     private readonly List<ulong> _typeIds = [];
     private readonly Dictionary<ulong, (string Name, ulong[] Arguments)> _typeDescriptions = [];
+
     private readonly TaskCompletionSource _dumpEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ulong[] _addresses = new ulong[1024];
@@ -53,6 +54,10 @@ internal sealed class HeapGraphBuilder : NettraceHandler
     private long _edgeCursor;    // where the next node's edges start in the edge stream
     private long _edgePosition;  // where the next received edge goes in the edge stream
     private bool _edgesMisaligned;
+
+    // Handles someone asked to find (the tasks kind's markers): handle → the address of the object it holds.
+    private HashSet<ulong>? _watchedHandles;
+    private readonly List<(ulong Handle, ulong Address)> _watchedFound = [];
 
     private ulong[] _rootAddresses = new ulong[256];
     private byte[] _rootCategories = new byte[256];
@@ -144,6 +149,16 @@ internal sealed class HeapGraphBuilder : NettraceHandler
 
     /// <summary>Gets the number of objects kept.</summary>
     public int NodeCount { get; private set; }
+
+    /// <summary>Gets, after <see cref="Build"/>, the object each watched handle held (handle → node index).</summary>
+    public Dictionary<ulong, int> WatchedHandleNodes { get; } = [];
+
+    /// <summary>
+    /// Asks the builder to note which object each of these GC handles (<c>GCHandle.ToIntPtr</c>) holds: the dump's
+    /// handle roots carry the handle's address as their root id. Call before the stream is read.
+    /// </summary>
+    /// <param name="handles">The handles.</param>
+    public void WatchHandles(IEnumerable<ulong> handles) => _watchedHandles = [.. handles];
 
     /// <summary>Gets the number of type descriptions (BulkType entries) received.</summary>
     public int TypesDescribed => _typeDescriptions.Count;
@@ -281,6 +296,15 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             else
             {
                 RootsNotInDump++;
+            }
+        }
+
+        foreach (var (handle, address) in _watchedFound)
+        {
+            var node = Find(sortedAddresses, count, order, address);
+            if (node >= 0)
+            {
+                WatchedHandleNodes[handle] = node;
             }
         }
 
@@ -489,6 +513,11 @@ internal sealed class HeapGraphBuilder : NettraceHandler
             var address = BinaryPrimitives.ReadUInt64LittleEndian(value);
             var kind = (GcRootKind)value[8];
             var flags = (GcRootFlags)BinaryPrimitives.ReadUInt32LittleEndian(value[9..]);
+            if (kind == GcRootKind.Handle && _watchedHandles is { Count: > 0 } watched && watched.Contains(BinaryPrimitives.ReadUInt64LittleEndian(value[13..])))
+            {
+                _watchedFound.Add((BinaryPrimitives.ReadUInt64LittleEndian(value[13..]), address));
+            }
+
             var category = HeapRootCategories.Of(kind, flags);
             if (category is null)
             {

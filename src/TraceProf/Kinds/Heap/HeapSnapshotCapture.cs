@@ -115,7 +115,9 @@ internal sealed class HeapSnapshotCapture
 
         try
         {
-            return await CaptureOnceAsync(cancellationToken).ConfigureAwait(false);
+            var (graph, stats, _) = await CaptureGraphOnceAsync(watchedHandles: null, cancellationToken).ConfigureAwait(false);
+            var (profile, withReachability) = HeapProfileBuilder.Build(graph, stats, _options.MaxPathDepth);
+            return new HeapSnapshot(profile, withReachability);
         }
         finally
         {
@@ -123,7 +125,32 @@ internal sealed class HeapSnapshotCapture
         }
     }
 
-    private async Task<HeapSnapshot> CaptureOnceAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes a heap snapshot and hands back its object graph instead of a profile (the tasks kind reads the async
+    /// state machines in it); same bounds, same one-at-a-time rule and exceptions as <see cref="CaptureAsync"/>.
+    /// </summary>
+    /// <param name="watchedHandles">GC handles whose objects to find in the graph (see <see cref="HeapGraphBuilder.WatchHandles"/>).</param>
+    /// <param name="cancellationToken">Stops the snapshot.</param>
+    /// <returns>The graph, the snapshot's figures, and each watched handle's node.</returns>
+    public async Task<(HeapGraph Graph, HeapSnapshotStats Stats, IReadOnlyDictionary<ulong, int> WatchedNodes)> CaptureGraphAsync(IEnumerable<ulong>? watchedHandles, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Interlocked.CompareExchange(ref s_running, 1, 0) != 0)
+        {
+            throw new HeapSnapshotInProgressException();
+        }
+
+        try
+        {
+            return await CaptureGraphOnceAsync(watchedHandles, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref s_running, 0);
+        }
+    }
+
+    private async Task<(HeapGraph Graph, HeapSnapshotStats Stats, IReadOnlyDictionary<ulong, int> WatchedNodes)> CaptureGraphOnceAsync(IEnumerable<ulong>? watchedHandles, CancellationToken cancellationToken)
     {
         var heapBefore = GC.GetGCMemoryInfo().HeapSizeBytes;
         if (_options.MaxHeapBytes > 0 && heapBefore > _options.MaxHeapBytes)
@@ -151,6 +178,11 @@ internal sealed class HeapSnapshotCapture
         }
 
         var builder = new HeapGraphBuilder(_options.MaxObjects);
+        if (watchedHandles is not null)
+        {
+            builder.WatchHandles(watchedHandles);
+        }
+
         var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // A dedicated thread, not the pool's: the session does not stop while nobody reads its stream.
@@ -244,8 +276,7 @@ internal sealed class HeapSnapshotCapture
             DumpEnded = builder.DumpEnded.IsCompleted,
         };
         stats = stats with { Elapsed = stopwatch.Elapsed };
-        var (profile, withReachability) = HeapProfileBuilder.Build(graph, stats, _options.MaxPathDepth);
-        return new HeapSnapshot(profile, withReachability);
+        return (graph, stats, builder.WatchedHandleNodes);
     }
 
     /// <summary>
