@@ -66,7 +66,18 @@ internal static class PprofEncoder
 
         // A function is a method in a file; a location is one frame, so one line of a function (a method sampled at
         // several lines is one function with several locations: go tool pprof -list shows each line's time).
-        var functions = new Dictionary<(string Name, string SystemName, string File), ulong>();
+        // A method's frames without a line (its prolog, an address the IL map does not cover) belong to the same
+        // function as its frames with one, so the function's file is the source file any of its frames has.
+        var functions = new Dictionary<(string Name, string SystemName, string Module), ulong>();
+        var sourceFiles = new Dictionary<(string Name, string SystemName, string Module), string>();
+        foreach (var frame in profile.Frames)
+        {
+            if (frame.SourceFile.Length > 0)
+            {
+                sourceFiles.TryAdd((frame.FunctionName, frame.SystemName, frame.ModuleName), frame.SourceFile);
+            }
+        }
+
         for (var i = 0; i < profile.Frames.Count; i++)
         {
             var frame = profile.Frames[i];
@@ -83,8 +94,9 @@ internal static class PprofEncoder
             // empty system_name: go tool pprof simplifies a name that equals its system_name as C++ (dropping <...>),
             // which would merge List<Order> with List<Customer>.
             // Function.filename is the source file when the PDB gave one (what -list and weblist read), else the module.
-            var file = frame.SourceFile.Length > 0 ? frame.SourceFile : frame.ModuleName;
-            ref var functionId = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(functions, (frame.FunctionName, frame.SystemName, file), out var known);
+            var key = (frame.FunctionName, frame.SystemName, frame.ModuleName);
+            var file = sourceFiles.GetValueOrDefault(key, frame.ModuleName);
+            ref var functionId = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(functions, key, out var known);
             if (!known)
             {
                 // Ids start at 1: 0 means "none" in profile.proto.
