@@ -17,6 +17,10 @@ using TraceProf.Parsing;
 using TraceProf.Parsing.Streaming;
 using TraceProf.Profiles;
 
+// One piece (over 450 lines): the session's life, the ring and the cut belong together — a cut reads the ring under the
+// session's timing and feeds each recorded kind's builder (those live in Kinds/); the rest is split out already
+// (RecordingHandler decodes, RecorderMethodNames names, SampleRing stores).
+
 namespace TraceProf.Recording;
 
 /// <summary>

@@ -4,6 +4,9 @@ using TraceProf.Kinds.Block;
 using TraceProf.Kinds.Threads;
 using TraceProf.Parsing.Streaming;
 
+// One piece (over 450 lines): one switch over the live stream's events, a few lines per kind (samples, contention,
+// wait handles, allocations, exceptions, thread-pool adjustments) sharing the per-thread open-wait state.
+
 namespace TraceProf.Recording;
 
 /// <summary>

@@ -30,7 +30,9 @@ public sealed class WaitEndpointTests
         Assert.Equal("hello", await host.Client.GetStringAsync(new Uri("/hello", UriKind.Relative))); // routing warmed up
 
         var pending = Enumerable.Range(0, N).Select(_ => host.Client.GetStringAsync(new Uri("/pileup", UriKind.Relative))).ToArray();
-        var listed = await WaitForAsync(host, $"{N} requests on /pileup", doc => doc.RootElement.GetProperty("total").GetInt32() == N, "?route=/pileup");
+        // Listed as soon as they arrive, on a thread until each reaches its await: wait until all N are awaiting.
+        var listed = await WaitForAsync(host, $"{N} requests on /pileup, all awaiting", doc => doc.RootElement.GetProperty("total").GetInt32() == N
+            && doc.RootElement.GetProperty("requests").EnumerateArray().All(r => r.GetProperty("state").GetString() == "awaiting"), "?route=/pileup");
         var traceIds = listed.RootElement.GetProperty("requests").EnumerateArray().Select(r => r.GetProperty("traceId").GetString()!).ToHashSet();
         Assert.Equal(N, traceIds.Count);
         Assert.All(listed.RootElement.GetProperty("requests").EnumerateArray(), r =>

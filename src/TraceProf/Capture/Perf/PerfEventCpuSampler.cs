@@ -5,6 +5,9 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+// One piece (over 450 lines): attaching per-thread events, following threads, and draining their rings share the
+// per-thread state (fd, mapped ring, tail) and its one drain thread; split apart they would hand that state around.
+
 namespace TraceProf.Capture;
 
 // Hand-written: no .NET library samples its own process through perf_event (see PerfEventNative.cs). Everything
