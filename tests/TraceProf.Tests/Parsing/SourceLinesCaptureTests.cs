@@ -83,7 +83,7 @@ public sealed class SourceLinesCaptureTests(SourceLineCapture capture, ITestOutp
         var file = capture.Folder.File("lines.pb.gz");
         await File.WriteAllBytesAsync(file, PprofEncoder.Encode(Parse(ProfileParser.CpuParser.Streaming)));
 
-        var list = await GoPprof.RunAsync(capture.Folder.Path, file, "-list", "SourceLineWorkload.SpinOnOneLine");
+        var list = await GoPprof.RunAsync(capture.Folder.Path, file, [.. SourceLineWorkload.PprofSourceOptions(), "-list", "SourceLineWorkload.SpinOnOneLine"]);
         output.WriteLine(list);
 
         // "     1.20s      1.20s     27:            for (...) { ... } // the hot line": time in the flat column.
