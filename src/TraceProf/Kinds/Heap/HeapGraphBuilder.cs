@@ -1,4 +1,4 @@
-// One file on purpose (625 lines, over our ~400-line guide): the decoders of the heap dump's six bulk event layouts
+// One file on purpose (about 670 lines, over our ~400-line guide): the decoders of the heap dump's six bulk event layouts
 // (types, nodes, edges, roots, static roots, conditional-weak-table roots), their gap accounting and the end-of-dump
 // watch share one cursor state; split across files, each part would read half of a binary format written here by
 // hand because TraceEvent has no heap graph (shared/DESIGN.md, "Round 2").
