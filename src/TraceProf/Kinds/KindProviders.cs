@@ -28,9 +28,26 @@ internal static class KindProviders
     /// <returns>The runtime provider only (no thread suspension).</returns>
     public static IReadOnlyList<EventPipeProvider> WithoutSampler(CaptureKindSet kinds, long extraRuntimeKeywords = 0) => For(kinds, extraRuntimeKeywords, withSampler: false);
 
+    /// <summary>
+    /// Gets the providers of a session that records no kind but names methods (load events) for the others: the flight
+    /// recorder's main session when exceptions, in their own session, are all it records.
+    /// </summary>
+    /// <param name="extraRuntimeKeywords">Runtime keywords beyond the names' (as in <see cref="For(CaptureKindSet, long)"/>).</param>
+    /// <returns>The runtime provider only.</returns>
+    public static IReadOnlyList<EventPipeProvider> NamesOnly(long extraRuntimeKeywords = 0) => For(CaptureKindSet.None, extraRuntimeKeywords, withSampler: false);
+
+    /// <summary>
+    /// Gets the providers of the flight recorder's exception session: the runtime's exception keyword at level Warning,
+    /// nothing else. The level keeps <c>ExceptionThrown_V1</c> (level Error) and leaves out the catch, filter and finally
+    /// events (Informational) a Verbose session would add, each with a stack walk of its own; no load events either (the
+    /// main session's name the stacks), so the session costs only its throws and can be stopped and started on its own.
+    /// </summary>
+    /// <returns>The runtime provider only.</returns>
+    public static IReadOnlyList<EventPipeProvider> ExceptionsAlone() => [new(RuntimeEvents.RuntimeProvider, EventLevel.Warning, RuntimeEvents.ExceptionKeyword)];
+
     private static List<EventPipeProvider> For(CaptureKindSet kinds, long extraRuntimeKeywords, bool withSampler)
     {
-        if (kinds == CaptureKindSet.None || (kinds & ~All) != 0)
+        if ((kinds == CaptureKindSet.None && withSampler) || (kinds & ~All) != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(kinds), kinds, "A session records at least one known kind.");
         }

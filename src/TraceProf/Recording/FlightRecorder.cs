@@ -24,8 +24,9 @@ using TraceProf.Profiles;
 namespace TraceProf.Recording;
 
 /// <summary>
-/// Keeps the last seconds of this process's CPU samples, lock waits, blocking waits and sampled allocations in memory, so that a request which has
-/// just failed can be profiled after the fact. One EventPipe session runs for the recorder's life; its stream is
+/// Keeps the last seconds of this process's CPU samples, lock waits, blocking waits, sampled allocations and exceptions in memory, so that a request which has
+/// just failed can be profiled after the fact. One EventPipe session runs for the recorder's life (exceptions have one of their own,
+/// <see cref="ExceptionRecording"/>, which a storm pauses); its stream is
 /// decoded as it arrives (no file, no TraceLog), samples go into a bounded ring of time segments, and method
 /// names come from the session's own load events plus one rundown at start. The span timeline records for the
 /// recorder's life, so every sample can be joined to the request it served.
@@ -40,6 +41,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     private readonly SampleRing _ring;
     private readonly RecorderMethodNames _names;
     private readonly RecordingHandler _handler;
+    private readonly ExceptionRecording? _exceptions;
     private EventPipeSession? _session;
     private PerfEventCpuSampler? _perf;
     private Thread? _reader;
@@ -55,21 +57,18 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     public FlightRecorder(FlightRecorderOptions options, ILogger<FlightRecorder>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Cpu && !options.Contention && !options.Allocations && !options.Waits && !options.Exceptions)
-        {
-            throw new ArgumentException("The flight recorder needs at least one of CPU, contention, allocations, waits and exceptions.", nameof(options));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, TimeSpan.FromSeconds(1));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Window, TimeSpan.FromMinutes(10));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSamples, 10_000);
+        options.Validate();
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _ring = new SampleRing(options.Window, options.MaxSamples);
         _names = new RecorderMethodNames(_time, _logger);
         _handler = _names.NewHandler(_ring, options.ThreadPoolEvents ? PoolStarvation : null);
+        _exceptions = options.Exceptions ? new ExceptionRecording(_ring, _names, options.ExceptionStormPerSecond, options.ExceptionStormCooldown, _time, _logger) : null;
     }
+
+    /// <summary>Gets the exception session and its storm guard (null when exceptions are not recorded).</summary>
+    public ExceptionRecording? Exceptions => _exceptions;
 
     /// <summary>
     /// Gets the thread pool's injections for blocked workers as the session reports them (counted only when
@@ -85,7 +84,10 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     /// perf_event sampler, the time before its last full drain (every CPU sample up to it is in the ring): the light
     /// session may carry no event for seconds, so its events cannot say how far the recorder has read.
     /// </summary>
-    public long LatestTimestamp => _perf?.DrainedUpTo ?? _handler.LatestTimestamp;
+    public long LatestTimestamp => _perf?.DrainedUpTo ?? (MainRecordsNothing ? Math.Max(_handler.LatestTimestamp, _exceptions?.LatestTimestamp ?? 0) : _handler.LatestTimestamp);
+
+    // Exceptions alone: the main session only names methods, so the exception session's events say how far is read.
+    private bool MainRecordsNothing => (Kinds & ~CaptureKindSet.Exceptions) == CaptureKindSet.None;
 
     /// <summary>Gets whether CPU is sampled by perf_event.</summary>
     public bool UsesPerf => _options.Cpu && _options.PerfSampler is not null;
@@ -121,8 +123,10 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                 _perf = PerfEventCpuSampler.Start(_options.PerfSampler!, new RingSink(_ring), logger: _logger);
             }
 
+            // Exceptions have a session of their own (ExceptionRecording), which a storm stops without touching this one.
             var extra = _options.ThreadPoolEvents ? RuntimeEvents.ThreadingKeyword : 0;
-            _session = await StartSessionAsync(UsesPerf ? KindProviders.WithoutSampler(Kinds, extra) : KindProviders.For(Kinds, extra), requestRundown: false, cancellationToken).ConfigureAwait(false);
+            var main = Kinds & ~CaptureKindSet.Exceptions;
+            _session = await StartSessionAsync(main == CaptureKindSet.None ? KindProviders.NamesOnly(extra) : UsesPerf ? KindProviders.WithoutSampler(main, extra) : KindProviders.For(main, extra), requestRundown: false, cancellationToken).ConfigureAwait(false);
             var session = _session;
             _reader = new Thread(() => ReadLive(session))
             {
@@ -134,6 +138,11 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             // Methods jitted before this point are named by a rundown: a session that stops at once. Started after
             // the live session, so nothing jitted in between is missed (it is in the live session's load events).
             await _names.ReadRundownAsync(cancellationToken).ConfigureAwait(false);
+            if (_exceptions is not null)
+            {
+                await _exceptions.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             LogStarted(_logger, _options.Window.TotalSeconds, _options.Cpu, _options.Contention, UsesPerf ? "perf_event" : "EventPipe", (UsesPerf ? _options.PerfSampler!.Period : _options.SamplingInterval).TotalMilliseconds, _names.Count);
         }
         catch
@@ -311,33 +320,16 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             block = builder.Waits > 0 ? builder.Build() : null;
         }
 
-        Profile? exceptions = null;
-        if (_options.Exceptions && copy.Exceptions.Count > 0)
-        {
-            // The same builder as an exceptions capture file, fed with weights: a storm was sampled at the source.
-            var builder = new ExceptionProfileBuilder(NewProfile(ExceptionProfileBuilder.SampleTypes, 0, startTime, duration), labels, messages: false);
-            var resolver = new FrameResolver(methods, builder.Profile);
-            var frames = new int[]?[copy.Stacks.Count];
-            long sampled = 0;
-            foreach (var (time, thread, stack, type, weight) in copy.Exceptions)
-            {
-                builder.Add(frames[stack] ??= resolver.Resolve(copy.Stacks.Get(stack)), thread, time, copy.TypeNames[type], null, weight);
-                sampled += weight > 1 ? 1 : 0;
-            }
-
-            builder.Profile.AddComment(ExceptionsRecorderComment(copy.Exceptions.Count, builder.Count, sampled));
-            exceptions = builder.Build();
-        }
+        // A storm pause in the span is stated, even when it left nothing to show: no silent loss.
+        var pauses = _exceptions?.PausesOverlapping(from, to) ?? [];
+        var exceptions = _options.Exceptions && (copy.Exceptions.Count > 0 || pauses.Count > 0)
+            ? ExceptionRecording.BuildProfile(NewProfile(ExceptionProfileBuilder.SampleTypes, 0, startTime, duration), labels, methods, copy.Stacks, copy.Exceptions, copy.TypeNames, pauses, _options.ExceptionStormPerSecond)
+            : null;
 
         return new FlightRecorderSlice(cpu, contention, traceSamples, allocations, block, exceptions);
     }
 
-    /// <summary>What the recorder's exceptions profile says about its sampling.</summary>
-    internal static string ExceptionsRecorderComment(int recorded, long represented, long sampled) => sampled == 0
-        ? string.Create(CultureInfo.InvariantCulture, $"TraceProf flight recorder exceptions profile: every one of the {recorded} first-chance exceptions thrown in the span (the recorder keeps the first {RecordingHandler.ExceptionsPerSecondInFull} of each second one by one, then samples 1 in {RecordingHandler.StormSampleEvery}; none was sampled here); messages are not recorded.")
-        : string.Create(CultureInfo.InvariantCulture, $"TraceProf flight recorder exceptions profile, SAMPLED: a storm passed {RecordingHandler.ExceptionsPerSecondInFull} exceptions in a second, so past that one in {RecordingHandler.StormSampleEvery} was kept and counts for the ones skipped before it ({sampled} such samples); {recorded} recorded events stand for about {represented} exceptions; messages are not recorded.");
-
-    /// <summary>The kinds the recorder's one session records.</summary>
+    /// <summary>The kinds the recorder records (exceptions in a session of their own).</summary>
     private CaptureKindSet Kinds =>
         (_options.Cpu ? CaptureKindSet.Cpu : 0) | (_options.Contention ? CaptureKindSet.Contention : 0) | (_options.Allocations ? CaptureKindSet.Allocations : 0)
         | (_options.Waits ? CaptureKindSet.Block : 0) | (_options.Exceptions ? CaptureKindSet.Exceptions : 0);
@@ -353,7 +345,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     public FlightRecorderStatistics GetStatistics()
     {
         var held = _ring.Measure();
-        return new FlightRecorderStatistics(held.Samples, held.Contentions, held.Stacks, held.Segments, _names.Count, held.Bytes, _handler.EventsRead, held.From, _handler.LatestTimestamp, _handler.ExceptionsThrown, _handler.ExceptionsSampledOut);
+        return new FlightRecorderStatistics(held.Samples, held.Contentions, held.Stacks, held.Segments, _names.Count, held.Bytes, _handler.EventsRead, held.From, _handler.LatestTimestamp, _exceptions?.Read ?? 0, _exceptions?.SampledOut ?? 0, _exceptions?.Pauses ?? 0);
     }
 
     /// <summary>Stops the session and releases the span timeline.</summary>
@@ -371,6 +363,11 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     private async Task StopAsync()
     {
         Interlocked.Exchange(ref _perf, null)?.Dispose();
+        if (_exceptions is not null)
+        {
+            await _exceptions.DisposeAsync().ConfigureAwait(false);
+        }
+
         var session = Interlocked.Exchange(ref _session, null);
         if (session is not null)
         {

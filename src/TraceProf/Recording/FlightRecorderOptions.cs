@@ -6,6 +6,12 @@ internal sealed class FlightRecorderOptions
     /// <summary>Default value of <see cref="Window"/>: 30 seconds.</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromSeconds(30);
 
+    /// <summary>Default value of <see cref="ExceptionStormPerSecond"/>.</summary>
+    public const int DefaultExceptionStormPerSecond = 5_000;
+
+    /// <summary>Default value of <see cref="ExceptionStormCooldown"/>: 15 seconds.</summary>
+    public static readonly TimeSpan DefaultExceptionStormCooldown = TimeSpan.FromSeconds(15);
+
     /// <summary>Default value of <see cref="MaxSamples"/>.</summary>
     public const int DefaultMaxSamples = 1_000_000;
 
@@ -32,10 +38,26 @@ internal sealed class FlightRecorderOptions
     /// <summary>
     /// Gets whether first-chance exceptions (type and throw stack, no message) are recorded for the slice's exceptions
     /// profile. Bounded: past <see cref="RecordingHandler.ExceptionsPerSecondInFull"/> in a second a storm is sampled
-    /// (one in <see cref="RecordingHandler.StormSampleEvery"/>, standing for the others), and the profile says so.
+    /// (one in <see cref="RecordingHandler.StormSampleEvery"/>, standing for the others), and the profile says so; past
+    /// <see cref="ExceptionStormPerSecond"/> the exception session is paused (<see cref="ExceptionRecording"/>).
     /// Default value: false.
     /// </summary>
     public bool Exceptions { get; init; }
+
+    /// <summary>
+    /// Gets the exception rate (first-chance exceptions a second, read once a second in-process) past which the storm
+    /// guard stops the exception session, so that a storm does not pay the runtime's stack walk per throw; it starts it
+    /// again after <see cref="ExceptionStormCooldown"/> under the rate. 0: never pause. Default value:
+    /// <see cref="DefaultExceptionStormPerSecond"/>. Range: 0, or 1,000 to 10,000,000.
+    /// </summary>
+    public int ExceptionStormPerSecond { get; init; } = DefaultExceptionStormPerSecond;
+
+    /// <summary>
+    /// Gets how long the rate must stay at or under <see cref="ExceptionStormPerSecond"/> before a paused exception
+    /// session starts again; a storm that comes back within two cooldowns doubles it (up to 16 times). Default value:
+    /// 15 seconds. Range: 1 s to 1 hour.
+    /// </summary>
+    public TimeSpan ExceptionStormCooldown { get; init; } = DefaultExceptionStormCooldown;
 
     /// <summary>
     /// Gets whether the session also reads the thread pool's worker-adjustment events (runtime Threading keyword) so that
@@ -72,4 +94,26 @@ internal sealed class FlightRecorderOptions
     /// start). Default value: <see cref="Parsing.ParseOptions.SamplingIntervalOfThisProcess"/>.
     /// </summary>
     public TimeSpan SamplingInterval { get; init; } = Parsing.ParseOptions.SamplingIntervalOfThisProcess();
+
+    /// <summary>Throws when a setting is out of its range (the recorder's constructor calls it).</summary>
+    /// <exception cref="ArgumentException">No kind is recorded.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A bound is out of its range.</exception>
+    internal void Validate()
+    {
+        if (!Cpu && !Contention && !Allocations && !Waits && !Exceptions)
+        {
+            throw new ArgumentException("The flight recorder needs at least one of CPU, contention, allocations, waits and exceptions.", "options");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(Window, TimeSpan.FromSeconds(1));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Window, TimeSpan.FromMinutes(10));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSamples, 10_000);
+        if (ExceptionStormPerSecond is not 0 and (< 1000 or > 10_000_000))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ExceptionStormPerSecond), ExceptionStormPerSecond, "ExceptionStormPerSecond must be 0 (never pause) or from 1,000 to 10,000,000.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(ExceptionStormCooldown, TimeSpan.FromSeconds(1));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ExceptionStormCooldown, TimeSpan.FromHours(1));
+    }
 }

@@ -12,6 +12,7 @@ namespace TraceProf.Recording;
 /// <param name="LatestTimestamp">The newest event's timestamp (Stopwatch clock), or 0.</param>
 /// <param name="ExceptionsThrown">First-chance exceptions the session reported since the start (when exceptions are recorded).</param>
 /// <param name="ExceptionsSampledOut">Of those, how many a storm's sampling did not keep one by one.</param>
+/// <param name="ExceptionStormPauses">How many times the storm guard paused exception recording.</param>
 internal sealed record FlightRecorderStatistics(
     long RetainedSamples,
     long RetainedContentions,
@@ -23,4 +24,5 @@ internal sealed record FlightRecorderStatistics(
     long RetainedFrom,
     long LatestTimestamp,
     long ExceptionsThrown = 0,
-    long ExceptionsSampledOut = 0);
+    long ExceptionsSampledOut = 0,
+    int ExceptionStormPauses = 0);

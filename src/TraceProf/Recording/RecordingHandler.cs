@@ -22,9 +22,6 @@ internal sealed class RecordingHandler : ProfilingEventHandler
     // guards against a writer that never sends a sequence point.
     private const int MaxStackBytes = 64 * 1024 * 1024;
 
-    // Distinct allocated types: bounded by the process's types; the cap guards against generated ones.
-    private const int MaxTypeNames = 100_000;
-
     /// <summary>Exceptions recorded one by one in each second; past this a storm is sampled.</summary>
     public const int ExceptionsPerSecondInFull = 1000;
 
@@ -38,8 +35,6 @@ internal sealed class RecordingHandler : ProfilingEventHandler
     private readonly Dictionary<long, PendingWait> _waiting = [];
     private readonly Dictionary<long, PendingWait> _handleWaiting = [];
     private readonly Dictionary<long, bool> _poolThreads = [];
-    private readonly Dictionary<string, int> _typeNameIds = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _typeIds;
     private readonly Dictionary<int, int> _interned = [];
     private SampleSegment? _internedIn;
     private byte[] _arena = new byte[64 * 1024];
@@ -57,7 +52,6 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         _ring = ring;
         _methods = methods;
         _methodsLock = methodsLock;
-        _typeIds = _typeNameIds.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>Gets where thread-pool adjustment events go (null: they are not decoded).</summary>
@@ -331,7 +325,7 @@ internal sealed class RecordingHandler : ProfilingEventHandler
         var size = (long)BinaryPrimitives.ReadUInt64LittleEndian(payload[(offset + ((length + 1) * 2) + PointerSize)..]);
         lock (_ring!.Gate)
         {
-            var type = TypeId(name.Length == 0 ? "(unknown type)" : name);
+            var type = _ring.TypeId(name.Length == 0 ? "(unknown type)" : name);
             if (type < 0)
             {
                 return;
@@ -382,7 +376,7 @@ internal sealed class RecordingHandler : ProfilingEventHandler
 
         lock (_ring!.Gate)
         {
-            var type = TypeId(length == 0 ? "(unknown exception type)" : chars[..length]);
+            var type = _ring.TypeId(length == 0 ? "(unknown exception type)" : chars[..length]);
             if (type < 0)
             {
                 return;
@@ -392,25 +386,6 @@ internal sealed class RecordingHandler : ProfilingEventHandler
             segment.AddException(header.Timestamp, (int)header.ThreadId, StackIn(segment, header.StackId), type, weight);
             _ring.Added();
         }
-    }
-
-    /// <summary>The index of a type name in the ring's table, added when new; -1 when the table is full. Call under the ring's lock.</summary>
-    private int TypeId(ReadOnlySpan<char> name)
-    {
-        if (!_typeIds.TryGetValue(name, out var type))
-        {
-            if (_ring!.TypeNames.Count >= MaxTypeNames)
-            {
-                return -1;
-            }
-
-            type = _ring.TypeNames.Count;
-            var text = name.ToString();
-            _ring.TypeNames.Add(text);
-            _typeIds[text] = type;
-        }
-
-        return type;
     }
 
     private int StackIn(SampleSegment segment, int stackId)

@@ -20,8 +20,15 @@ internal sealed class SampleRing
     private readonly int _maxSamplesPerSegment;
     private long _retained;
 
+    // Distinct allocated types and exception types: bounded by the process's types; the cap guards against generated ones.
+    private const int MaxTypeNames = 100_000;
+
+    private readonly Dictionary<string, int> _typeNameIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _typeIds;
+
     public SampleRing(TimeSpan window, int maxSamples)
     {
+        _typeIds = _typeNameIds.GetAlternateLookup<ReadOnlySpan<char>>();
         _windowTicks = (long)(window.TotalSeconds * Stopwatch.Frequency);
         _segmentTicks = Math.Max(1, _windowTicks / SegmentsPerWindow);
         _maxSamples = maxSamples;
@@ -33,6 +40,28 @@ internal sealed class SampleRing
     /// segments refer to them by index. Read and appended under <see cref="Gate"/>.
     /// </summary>
     public List<string> TypeNames { get; } = [];
+
+    /// <summary>
+    /// The index of a type name in <see cref="TypeNames"/>, added when new; -1 when the table is full. One table for every
+    /// writer (the main session's and the exception session's handlers), so a name is interned once. Call under <see cref="Gate"/>.
+    /// </summary>
+    public int TypeId(ReadOnlySpan<char> name)
+    {
+        if (!_typeIds.TryGetValue(name, out var type))
+        {
+            if (TypeNames.Count >= MaxTypeNames)
+            {
+                return -1;
+            }
+
+            type = TypeNames.Count;
+            var text = name.ToString();
+            TypeNames.Add(text);
+            _typeIds[text] = type;
+        }
+
+        return type;
+    }
 
     /// <summary>Gets the lock writers and readers take around segment access.</summary>
     public Lock Gate => _lock;
