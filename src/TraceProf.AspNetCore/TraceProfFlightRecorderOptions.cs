@@ -18,6 +18,12 @@ public sealed class TraceProfFlightRecorderOptions
     /// <summary>Default value of <see cref="MaxSamples"/>.</summary>
     public const int DefaultMaxSamples = 1_000_000;
 
+    /// <summary>Default value of <see cref="ExceptionStormPerSecond"/>.</summary>
+    public const int DefaultExceptionStormPerSecond = 5_000;
+
+    /// <summary>Default value of <see cref="ExceptionStormCooldownSeconds"/>.</summary>
+    public const int DefaultExceptionStormCooldownSeconds = 15;
+
     /// <summary>Default value of <see cref="MarginMilliseconds"/>.</summary>
     public const int DefaultMarginMilliseconds = 50;
 
@@ -72,8 +78,8 @@ public sealed class TraceProfFlightRecorderOptions
     /// Gets or sets what is recorded, comma-separated: <c>cpu</c> (the runtime's thread sampler: CPU and wall
     /// time), <c>contention</c> (lock waits), <c>allocations</c> (.NET 10's sampled allocations, about one per
     /// 100 KiB allocated), <c>waits</c> (blocking waits, the block profile) and <c>exceptions</c> (first-chance
-    /// exceptions with their throw stacks, no messages; a storm past 1,000 a second is sampled 1 in 100 and the profile
-    /// says so). Default value: <c>cpu,contention,exceptions</c>.
+    /// exceptions with their throw stacks, no messages; past 1,000 a second they are sampled 1 in 100, past
+    /// <see cref="ExceptionStormPerSecond"/> not recorded for a while, and the profile says so). Default value: <c>cpu,contention,exceptions</c>.
     /// </summary>
     public string Kinds { get; set; } = DefaultKinds;
 
@@ -132,6 +138,27 @@ public sealed class TraceProfFlightRecorderOptions
 
         return kinds != CaptureKindSet.None;
     }
+
+    /// <summary>
+    /// Gets or sets the storm guard of the <c>exceptions</c> kind: when more first-chance exceptions than this are thrown
+    /// in a second (counted in-process, read once a second), the recorder stops its exception session — the runtime walks
+    /// the stack of every throw into it, which under a storm costs the host most of its throughput — and counts
+    /// exceptions instead of recording them until the rate has stayed under the bound for
+    /// <see cref="ExceptionStormCooldownSeconds"/>. Every snapshot overlapping a pause says so in its exceptions profile
+    /// (from–to, the rate seen, the exceptions not recorded); the index shows the guard under
+    /// <c>flightRecorder.exceptionStorm</c>. 0 never pauses. Default value: 5000 (five times the 1,000 a second the
+    /// recorder keeps one by one). Range: 0, or 1000 to 10,000,000.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int ExceptionStormPerSecond { get; set; } = DefaultExceptionStormPerSecond;
+
+    /// <summary>
+    /// Gets or sets how long, in seconds, the exception rate must stay at or under <see cref="ExceptionStormPerSecond"/>
+    /// before a paused exception session starts again; a storm back within two cooldowns doubles it, up to 16 times.
+    /// Default value: 15. Range: 1 to 3600.
+    /// </summary>
+    [Range(1, 3600)]
+    public int ExceptionStormCooldownSeconds { get; set; } = DefaultExceptionStormCooldownSeconds;
 
     /// <summary>Gets or sets how many seconds of the past are kept. Default value: 30. Range: 1 to 600.</summary>
     [Range(1, 600)]

@@ -94,6 +94,11 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
             failures.Add($"TraceProf:FlightRecorder:MinStatusCode must be 0 (off) or from 400 to 599; got {recorder.MinStatusCode}.");
         }
 
+        if (recorder.ExceptionStormPerSecond is > 0 and < 1000)
+        {
+            failures.Add($"TraceProf:FlightRecorder:ExceptionStormPerSecond must be 0 (never pause) or from 1000 to 10000000, above the 1,000 exceptions a second the recorder keeps one by one; got {recorder.ExceptionStormPerSecond}.");
+        }
+
         foreach (var (route, ms) in recorder.SlowRoutes)
         {
             if (string.IsNullOrWhiteSpace(route) || ms is < 0 or > 3_600_000)

@@ -10,7 +10,7 @@ using TraceProf.AspNetCore.Security;
 using TraceProf.AspNetCore.Triggers;
 using TraceProf.Parsing;
 using TraceProf.Pipeline;
-
+using TraceProf.Recording;
 using TraceProf.Storage;
 
 namespace TraceProf.AspNetCore.Endpoints;
@@ -196,12 +196,41 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             eventsRead = stats?.EventsRead,
             exceptionsThrown = stats?.ExceptionsThrown,
             exceptionsSampledOut = stats?.ExceptionsSampledOut,
+            exceptionStorm = ExceptionStormStatus(recorder?.Exceptions),
             triggered = admitted,
             saved = recorderService.Saved,
             droppedRateLimited = rateLimited,
             droppedDuplicateTrace = duplicates,
             droppedQueueFull = queueFull,
             runtimeTriggers = RuntimeTriggersStatus(),
+        };
+    }
+
+    // The exceptions kind's storm guard: whether it records or is paused, the rate it read, its pauses so far.
+    private static object? ExceptionStormStatus(ExceptionRecording? exceptions)
+    {
+        if (exceptions is null)
+        {
+            return null;
+        }
+
+        var pause = exceptions.CurrentPause;
+        return new
+        {
+            state = exceptions.State switch
+            {
+                ExceptionRecordingState.Recording => "recording",
+                ExceptionRecordingState.PausedStorm => "paused: storm",
+                _ => "stopped",
+            },
+            boundPerSecond = exceptions.StormPerSecond,
+            cooldownSeconds = exceptions.Cooldown.TotalSeconds,
+            lastRatePerSecond = Math.Round(exceptions.LastRate),
+            exceptionsCounted = exceptions.Counted,
+            pauses = exceptions.Pauses,
+            resumes = exceptions.Resumes,
+            pausedSince = pause?.FromUtc,
+            notRecordedInThisPause = pause?.NotRecorded,
         };
     }
 

@@ -76,6 +76,8 @@ internal sealed class FlightRecorderService : BackgroundService
             Waits = kinds.HasFlag(CaptureKindSet.Block),
             Allocations = kinds.HasFlag(CaptureKindSet.Allocations),
             Exceptions = kinds.HasFlag(CaptureKindSet.Exceptions),
+            ExceptionStormPerSecond = settings.ExceptionStormPerSecond,
+            ExceptionStormCooldown = TimeSpan.FromSeconds(settings.ExceptionStormCooldownSeconds),
             ThreadPoolEvents = settings.OnThreadPoolStarvation,
             Window = TimeSpan.FromSeconds(settings.WindowSeconds),
             MaxSamples = settings.MaxSamples,
