@@ -16,10 +16,11 @@ internal sealed class TraceProfAspNetCoreMetrics
     private readonly Counter<long> _pyroscopeUploads;
     private readonly Counter<long> _pyroscopeBytes;
     private readonly Counter<long> _pyroscopeDropped;
+    private readonly Meter _meter;
 
     public TraceProfAspNetCoreMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = _meter = meterFactory.Create(MeterName);
         _snapshotsDropped = meter.CreateCounter<long>(
             "traceprof.flight_recorder.snapshots.dropped", unit: "{snapshot}",
             description: "Triggered snapshots not saved, by reason: rate_limited, duplicate_trace, queue_full, recorder_off.");
@@ -31,6 +32,19 @@ internal sealed class TraceProfAspNetCoreMetrics
             "traceprof.pyroscope.uploaded", unit: "By", description: "Bytes of gzipped pprof that Pyroscope accepted.");
         _pyroscopeDropped = meter.CreateCounter<long>(
             "traceprof.pyroscope.uploads.dropped", unit: "{upload}", description: "Uploads to Pyroscope given up, by reason: queue_full, failed (after retries), rejected (4xx).");
+    }
+
+    /// <summary>
+    /// The exception storm guard's instruments, once the recorder runs: pauses so far (a counter) and whether exception
+    /// recording is paused now (a gauge, 1 or 0).
+    /// </summary>
+    /// <param name="status">Reads the guard: pauses so far, paused now.</param>
+    public void ObserveExceptionStorm(Func<(long Pauses, bool Paused)> status)
+    {
+        _meter.CreateObservableCounter("traceprof.flight_recorder.exception_storm.pauses", () => status().Pauses, unit: "{pause}",
+            description: "Times the flight recorder stopped recording exceptions because their rate passed ExceptionStormPerSecond.");
+        _meter.CreateObservableGauge("traceprof.flight_recorder.exception_storm.paused", () => status().Paused ? 1 : 0, unit: "1",
+            description: "1 while exception recording is paused by a storm, else 0.");
     }
 
     /// <summary>A triggered snapshot was not saved; <paramref name="reason"/> is one of the counter's reasons.</summary>

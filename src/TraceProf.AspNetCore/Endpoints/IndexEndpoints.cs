@@ -196,6 +196,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             eventsRead = stats?.EventsRead,
             exceptionsThrown = stats?.ExceptionsThrown,
             exceptionsSampledOut = stats?.ExceptionsSampledOut,
+            exceptionStormPauses = stats?.ExceptionStormPauses,
             exceptionStorm = ExceptionStormStatus(recorder?.Exceptions),
             triggered = admitted,
             saved = recorderService.Saved,

@@ -109,6 +109,11 @@ internal sealed class FlightRecorderService : BackgroundService
                 return;
             }
 
+            if (recorder.Exceptions is { } exceptions)
+            {
+                _metrics.ObserveExceptionStorm(() => (exceptions.Pauses, exceptions.State == ExceptionRecordingState.PausedStorm));
+            }
+
             _triggers.IsActive = true;
             _started.TrySetResult(recorder);
             try

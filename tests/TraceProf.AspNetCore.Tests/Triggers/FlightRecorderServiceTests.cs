@@ -341,6 +341,8 @@ public sealed class FlightRecorderServiceTests
     [InlineData("TraceProf:FlightRecorder:Kinds", "cpu,threads", "Kinds must list one or more of cpu, contention, allocations")]
     [InlineData("TraceProf:FlightRecorder:MinStatusCode", "200", "MinStatusCode must be 0 (off) or from 400 to 599")]
     [InlineData("TraceProf:FlightRecorder:WindowSeconds", "0", "WindowSeconds")]
+    [InlineData("TraceProf:FlightRecorder:ExceptionStormPerSecond", "500", "ExceptionStormPerSecond must be 0 (never pause) or from 1000 to 10000000")]
+    [InlineData("TraceProf:FlightRecorder:ExceptionStormCooldownSeconds", "0", "ExceptionStormCooldownSeconds")]
     [InlineData("TraceProf:FlightRecorder:MaxSnapshotsPerMinute", "0", "MaxSnapshotsPerMinute")]
     public async Task FlightRecorder_BadSetting_FailsStartWithItsName(string key, string value, string expected)
     {
