@@ -56,4 +56,17 @@ public sealed class KindCatalogTests
         Assert.Throws<ArgumentOutOfRangeException>(() => KindProviders.For((CaptureKindSet)(1 << 20)));
         Assert.Throws<ArgumentOutOfRangeException>(() => KindCatalog.Get((CaptureKind)99));
     }
+
+    [Fact]
+    public void Providers_OfTheRecordersExceptionSession_AreTheThrowsAlone_AndItsMainSessionOnlyNamesThen()
+    {
+        var exceptions = Assert.Single(KindProviders.ExceptionsAlone());
+        Assert.Equal(RuntimeEvents.RuntimeProvider, exceptions.Name);
+        Assert.Equal(RuntimeEvents.ExceptionKeyword, exceptions.Keywords);
+        Assert.Equal(System.Diagnostics.Tracing.EventLevel.Warning, exceptions.EventLevel); // no catch/finally events (Informational)
+
+        var names = Assert.Single(KindProviders.NamesOnly());
+        Assert.Equal(RuntimeEvents.MethodNameKeywords, names.Keywords & RuntimeEvents.MethodNameKeywords);
+        Assert.Equal(0, names.Keywords & RuntimeEvents.ExceptionKeyword);
+    }
 }
