@@ -68,6 +68,14 @@ internal sealed class FlightRecorderOptions
     public Capture.PerfSamplerSettings? PerfSampler { get; init; }
 
     /// <summary>
+    /// Gets, where CPU is sampled by EventPipe (<see cref="PerfSampler"/> null), how long its sampler runs after
+    /// <see cref="FlightRecorder.ArmCpuAsync"/> (a trigger fired) — in a second session of its own, so the recorder's
+    /// session suspends nothing until then (<see cref="ArmedCpuSampling"/>). Null: the sampler runs all the time, in the
+    /// recorder's session. Default value: null. Range: 1 second to 1 day.
+    /// </summary>
+    public TimeSpan? CpuArmedFor { get; init; }
+
+    /// <summary>
     /// Gets the nominal sampler interval of this process (read from <c>DOTNET_EventPipeThreadSamplingRate</c> at
     /// start). Default value: <see cref="Parsing.ParseOptions.SamplingIntervalOfThisProcess"/>.
     /// </summary>
