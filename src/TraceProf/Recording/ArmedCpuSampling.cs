@@ -258,7 +258,7 @@ internal sealed partial class ArmedCpuSampling : IAsyncDisposable
     }
 
     [LoggerMessage(EventId = 45, EventName = "FlightRecorderCpuArmed", Level = LogLevel.Information,
-        Message = "Flight recorder: EventPipe CPU sampler armed by {Reason} for {Minutes} min (perf_event is unavailable, so CPU is sampled only after a trigger)")]
+        Message = "Flight recorder: EventPipe CPU sampler armed by {Reason} for {Minutes} min (TraceProf:FlightRecorder:EventPipeCpu = armed: without perf_event, CPU is sampled only after a trigger)")]
     private static partial void LogArmed(ILogger logger, string reason, double minutes);
 
     [LoggerMessage(EventId = 46, EventName = "FlightRecorderCpuDisarmed", Level = LogLevel.Information,

@@ -371,7 +371,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     /// <summary>What a CPU profile of the armed EventPipe sampler says about the part of its window that was sampled.</summary>
     internal static string ArmedCpuComment(TimeSpan sampled, TimeSpan window, TimeSpan armFor)
     {
-        var rule = string.Create(CultureInfo.InvariantCulture, $"perf_event is unavailable here, so the flight recorder samples CPU with EventPipe only for {armFor.TotalMinutes:0.#} min after a trigger fires (TraceProf:FlightRecorder:EventPipeCpu = armed): the first failure of an incident has no CPU samples, the next ones do.");
+        var rule = string.Create(CultureInfo.InvariantCulture, $"CPU is not sampled by perf_event here, and the flight recorder runs EventPipe's sampler only for {armFor.TotalMinutes:0.#} min after a trigger fires (TraceProf:FlightRecorder:EventPipeCpu = armed): the first failure of an incident has no CPU samples, the next ones do.");
         return sampled <= TimeSpan.Zero
             ? "CPU NOT SAMPLED in this window: " + rule
             : string.Create(CultureInfo.InvariantCulture, $"CPU sampled for {sampled.TotalMilliseconds:0} ms of this {window.TotalMilliseconds:0} ms window: ") + rule;
