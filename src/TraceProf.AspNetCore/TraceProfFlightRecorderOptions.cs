@@ -42,6 +42,12 @@ public sealed class TraceProfFlightRecorderOptions
     /// <summary>The default of <see cref="HeapGrowthCheckSeconds"/>.</summary>
     public const int DefaultHeapGrowthCheckSeconds = 10;
 
+    /// <summary>The default of <see cref="EventPipeCpu"/>.</summary>
+    public const string DefaultEventPipeCpu = "auto";
+
+    /// <summary>The default of <see cref="EventPipeCpuArmedMinutes"/>.</summary>
+    public const int DefaultEventPipeCpuArmedMinutes = 5;
+
     /// <summary>The default of <see cref="StarvationSnapshotMinIntervalSeconds"/>.</summary>
     public const int DefaultStarvationSnapshotMinIntervalSeconds = 60;
 
@@ -60,6 +66,46 @@ public sealed class TraceProfFlightRecorderOptions
     /// </summary>
     [Range(10, 86_400)]
     public int StarvationSnapshotMinIntervalSeconds { get; set; } = DefaultStarvationSnapshotMinIntervalSeconds;
+
+    /// <summary>
+    /// Gets or sets when the recorder runs EventPipe's CPU sampler, where CPU is not sampled by perf_event (which
+    /// suspends nothing): <c>always</c> (all the time, in the recorder's session: every snapshot has CPU samples, and
+    /// the process pays the sampler's suspensions — docs/benchmarks.md), <c>armed</c> (only for
+    /// <see cref="EventPipeCpuArmedMinutes"/> after a trigger fires, in a session of its own: a healthy process pays
+    /// nothing for CPU, an incident's first failure has no CPU samples and the next ones do) or <c>auto</c>:
+    /// <c>armed</c> where <c>TraceProf:Cpu:Sampler = auto</c> fell back from perf_event, <c>always</c> where EventPipe
+    /// was chosen (<c>TraceProf:Cpu:Sampler = eventpipe</c>) or Pyroscope is pushed to (continuous profiles need
+    /// continuous samples). Default value: <c>auto</c>.
+    /// </summary>
+    public string EventPipeCpu { get; set; } = DefaultEventPipeCpu;
+
+    /// <summary>
+    /// Gets or sets how long EventPipe's CPU sampler stays armed after the last trigger, in minutes (see
+    /// <see cref="EventPipeCpu"/>). Default value: 5. Range: 1 to 1440.
+    /// </summary>
+    [Range(1, 1440)]
+    public int EventPipeCpuArmedMinutes { get; set; } = DefaultEventPipeCpuArmedMinutes;
+
+    /// <summary>
+    /// Reads <see cref="EventPipeCpu"/>: true for <c>armed</c>, false for <c>always</c>, null for <c>auto</c>.
+    /// </summary>
+    internal bool TryGetEventPipeCpu(out bool? armed)
+    {
+        armed = null;
+        switch (EventPipeCpu?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "auto":
+                return true;
+            case "armed":
+                armed = true;
+                return true;
+            case "always":
+                armed = false;
+                return true;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>
     /// Gets the runtime triggers (process CPU, GC pause, thread-pool queue), bound from

@@ -89,6 +89,11 @@ internal sealed class TraceProfOptionsValidator : IValidateOptions<TraceProfOpti
             failures.Add($"TraceProf:FlightRecorder:Kinds must list one or more of cpu, contention, allocations, waits, exceptions, comma-separated; got '{badKind}'.");
         }
 
+        if (!recorder.TryGetEventPipeCpu(out _))
+        {
+            failures.Add($"TraceProf:FlightRecorder:EventPipeCpu must be auto, always or armed; got '{recorder.EventPipeCpu}'.");
+        }
+
         if (recorder.MinStatusCode is > 0 and < 400)
         {
             failures.Add($"TraceProf:FlightRecorder:MinStatusCode must be 0 (off) or from 400 to 599; got {recorder.MinStatusCode}.");

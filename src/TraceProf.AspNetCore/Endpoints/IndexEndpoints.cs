@@ -185,6 +185,9 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
             windowSeconds = settings.WindowSeconds,
             cpuSampler = recorder is null ? null : recorder.UsesPerf ? "perf" : "eventpipe",
             samplingIntervalMs = recorder is null ? (double?)null : recorder.UsesPerf ? recorder.Options.PerfSampler!.Period.TotalMilliseconds : recorder.Options.SamplingInterval.TotalMilliseconds,
+            eventPipeCpu = recorder is null || recorder.UsesPerf || !recorder.Options.Cpu ? null : recorder.ArmedCpu is { } armed
+                ? new { mode = "armed", armed = armed.IsArmed, armedUntil = armed.ArmedUntil, armedMinutes = armed.ArmFor.TotalMinutes, arms = armed.Arms }
+                : (object)new { mode = "always" },
             perfLostSamples = recorder?.PerfSampler?.LostSamples,
             perfThreads = recorder?.PerfSampler?.ActiveThreads,
             perfRingBytes = recorder?.PerfSampler?.RingBytes,

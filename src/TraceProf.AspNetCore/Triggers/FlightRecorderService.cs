@@ -84,8 +84,11 @@ internal sealed class FlightRecorderService : BackgroundService
 
             // The same CPU sampler as on-demand captures: with perf the recorder's session suspends nothing.
             PerfSampler = cpu && _cpuSampler.UsePerf ? _perfSettings : null,
+
+            // Without perf, EventPipe's sampler only after a trigger where that is the setting (or auto fell back).
+            CpuArmedFor = cpu && !_cpuSampler.UsePerf && ArmsEventPipeCpu(_options) ? TimeSpan.FromMinutes(settings.EventPipeCpuArmedMinutes) : null,
         };
-        if (cpu && !_cpuSampler.UsePerf && recorderOptions.SamplingInterval == ParseOptions.DefaultSamplingInterval)
+        if (cpu && !_cpuSampler.UsePerf && recorderOptions.CpuArmedFor is null && recorderOptions.SamplingInterval == ParseOptions.DefaultSamplingInterval)
         {
             Log.FlightRecorderDefaultSamplingRate(_logger);
         }
@@ -131,6 +134,22 @@ internal sealed class FlightRecorderService : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Whether EventPipe's CPU sampler runs only after a trigger (<see cref="TraceProfFlightRecorderOptions.EventPipeCpu"/>):
+    /// <c>armed</c>, or <c>auto</c> where <c>TraceProf:Cpu:Sampler = auto</c> fell back from perf and nothing pushes
+    /// continuous profiles (Pyroscope).
+    /// </summary>
+    internal static bool ArmsEventPipeCpu(TraceProfOptions options)
+    {
+        _ = options.FlightRecorder.TryGetEventPipeCpu(out var armed); // validated at start
+        if (armed is { } set)
+        {
+            return set;
+        }
+
+        return CpuSamplerChoice.TryParse(options.Cpu.Sampler, out var mode) && mode == CpuSamplerMode.Auto && string.IsNullOrEmpty(options.Pyroscope.Url);
+    }
+
     public override Task StopAsync(CancellationToken cancellationToken)
     {
         _started.TrySetResult(null);
@@ -158,6 +177,8 @@ internal sealed class FlightRecorderService : BackgroundService
 
     private async Task SaveAsync(FlightRecorder recorder, TriggeredRequest request, long margin, CancellationToken stoppingToken)
     {
+        // First, so the incident's next failures are sampled; this one has CPU samples only if it was armed already.
+        await recorder.ArmCpuAsync(request.Trigger, stoppingToken).ConfigureAwait(false);
         var to = request.EndTimestamp + margin;
         // This wait is for the runtime, which flushes EventPipe's buffers on real time: it polls on the Stopwatch
         // clock like the timestamps it compares, not on TimeProvider, which a test may have stopped.
@@ -209,6 +230,7 @@ internal sealed class FlightRecorderService : BackgroundService
             return [];
         }
 
+        await recorder.ArmCpuAsync(trigger, cancellationToken).ConfigureAwait(false);
         var to = Stopwatch.GetTimestamp();
         var from = to - (long)(recorder.Options.Window.TotalSeconds * Stopwatch.Frequency);
         var waitStarted = Stopwatch.GetTimestamp();

@@ -28,6 +28,13 @@ public sealed class Profile
         Comments = comments;
     }
 
+    /// <summary>This profile with one more comment and, if given, another duration (frames and samples shared).</summary>
+    /// <param name="comment">The comment to add.</param>
+    /// <param name="duration">The duration, or null to keep it.</param>
+    /// <returns>The new profile.</returns>
+    internal Profile WithComment(string comment, TimeSpan? duration = null) =>
+        new(SampleTypes, DefaultSampleTypeIndex, PeriodType, Period, StartTime, duration ?? Duration, Frames, Samples, [.. Comments, comment]);
+
     /// <summary>The value columns, in the order of <see cref="ProfileSample.Values"/>.</summary>
     public IReadOnlyList<SampleType> SampleTypes { get; }
 

@@ -44,6 +44,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     private readonly ExceptionRecording? _exceptions;
     private EventPipeSession? _session;
     private PerfEventCpuSampler? _perf;
+    private ArmedCpuSampling? _armed;
     private Thread? _reader;
     private IDisposable? _timeline;
     private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -84,13 +85,28 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     /// perf_event sampler, the time before its last full drain (every CPU sample up to it is in the ring): the light
     /// session may carry no event for seconds, so its events cannot say how far the recorder has read.
     /// </summary>
-    public long LatestTimestamp => _perf?.DrainedUpTo ?? (MainRecordsNothing ? Math.Max(_handler.LatestTimestamp, _exceptions?.LatestTimestamp ?? 0) : _handler.LatestTimestamp);
+    public long LatestTimestamp => _perf?.DrainedUpTo ?? Math.Max(MainRecordsNothing ? Math.Max(_handler.LatestTimestamp, _exceptions?.LatestTimestamp ?? 0) : _handler.LatestTimestamp, _armed?.LatestTimestamp ?? 0);
 
     // Exceptions alone: the main session only names methods, so the exception session's events say how far is read.
     private bool MainRecordsNothing => (Kinds & ~CaptureKindSet.Exceptions) == CaptureKindSet.None;
 
     /// <summary>Gets whether CPU is sampled by perf_event.</summary>
     public bool UsesPerf => _options.Cpu && _options.PerfSampler is not null;
+
+    /// <summary>Gets whether CPU is sampled by EventPipe only after a trigger (<see cref="FlightRecorderOptions.CpuArmedFor"/>).</summary>
+    public bool ArmsCpu => _options.Cpu && !UsesPerf && _options.CpuArmedFor is not null;
+
+    /// <summary>Gets the armed EventPipe CPU sampler (its state for the index), or null where CPU is not sampled that way.</summary>
+    public ArmedCpuSampling? ArmedCpu => _armed;
+
+    /// <summary>
+    /// Arms the EventPipe CPU sampler for <see cref="FlightRecorderOptions.CpuArmedFor"/> (a trigger fired: the next
+    /// failures of the incident get CPU samples); nothing where CPU is sampled all the time.
+    /// </summary>
+    /// <param name="reason">The trigger (for the log).</param>
+    /// <param name="cancellationToken">Cancels waiting for the sampler's session to start.</param>
+    /// <returns>A task that completes when the sampler runs (or could not start, logged).</returns>
+    public Task ArmCpuAsync(string reason, CancellationToken cancellationToken) => _armed?.ArmAsync(reason, cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Gets the perf_event sampler while it runs (its figures for the index), or null.</summary>
     public PerfEventCpuSampler? PerfSampler => _perf;
@@ -126,7 +142,14 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
             // Exceptions have a session of their own (ExceptionRecording), which a storm stops without touching this one.
             var extra = _options.ThreadPoolEvents ? RuntimeEvents.ThreadingKeyword : 0;
             var main = Kinds & ~CaptureKindSet.Exceptions;
-            _session = await StartSessionAsync(main == CaptureKindSet.None ? KindProviders.NamesOnly(extra) : UsesPerf ? KindProviders.WithoutSampler(main, extra) : KindProviders.For(main, extra), requestRundown: false, cancellationToken).ConfigureAwait(false);
+
+            // Without the runtime's sampler where perf samples CPU or EventPipe's sampler is armed only after a trigger.
+            _session = await StartSessionAsync(main == CaptureKindSet.None ? KindProviders.NamesOnly(extra) : UsesPerf || ArmsCpu ? KindProviders.WithoutSampler(main, extra) : KindProviders.For(main, extra), requestRundown: false, cancellationToken).ConfigureAwait(false);
+            if (ArmsCpu)
+            {
+                _armed = new ArmedCpuSampling(_ring, _names, _options.CpuArmedFor!.Value, _time, _logger);
+            }
+
             var session = _session;
             _reader = new Thread(() => ReadLive(session))
             {
@@ -143,7 +166,7 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                 await _exceptions.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            LogStarted(_logger, _options.Window.TotalSeconds, _options.Cpu, _options.Contention, UsesPerf ? "perf_event" : "EventPipe", (UsesPerf ? _options.PerfSampler!.Period : _options.SamplingInterval).TotalMilliseconds, _names.Count);
+            LogStarted(_logger, _options.Window.TotalSeconds, _options.Cpu, _options.Contention, UsesPerf ? "perf_event" : ArmsCpu ? "EventPipe (armed after a trigger)" : "EventPipe", (UsesPerf ? _options.PerfSampler!.Period : _options.SamplingInterval).TotalMilliseconds, _names.Count);
         }
         catch
         {
@@ -253,6 +276,14 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
                 var figures = new PerfCpuFigures(perf.Period, perf.LostSamples, perf.ThreadsAttached, perf.ThreadsFailed, perf.ThreadsOverCap, native!);
                 cpu = aggregator.BuildOnCpu(methods, startTime, duration, figures, labels.Common, cancellationToken, _options.RawFrames, labels.ThreadLabels);
             }
+            else if (_armed is { } armed)
+            {
+                // The sampler ran for part of the window at most: its effective interval is measured over that part.
+                var covered = TimeSpan.FromSeconds(armed.Covered(from, to) / (double)Stopwatch.Frequency);
+                var sampled = covered < duration ? covered : duration;
+                cpu = EffectiveSamplingInterval.Apply(aggregator.Build(methods, startTime, sampled, _options.SamplingInterval, labels.Common, cancellationToken, _options.RawFrames, labels.ThreadLabels), _options.SamplingInterval)
+                    .WithComment(ArmedCpuComment(sampled, duration, armed.ArmFor), duration);
+            }
             else
             {
                 cpu = EffectiveSamplingInterval.Apply(aggregator.Build(methods, startTime, duration, _options.SamplingInterval, labels.Common, cancellationToken, _options.RawFrames, labels.ThreadLabels), _options.SamplingInterval);
@@ -329,6 +360,15 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         return new FlightRecorderSlice(cpu, contention, traceSamples, allocations, block, exceptions);
     }
 
+    /// <summary>What a CPU profile of the armed EventPipe sampler says about the part of its window that was sampled.</summary>
+    internal static string ArmedCpuComment(TimeSpan sampled, TimeSpan window, TimeSpan armFor)
+    {
+        var rule = string.Create(CultureInfo.InvariantCulture, $"CPU is not sampled by perf_event here, and the flight recorder runs EventPipe's sampler only for {armFor.TotalMinutes:0.#} min after a trigger fires (TraceProf:FlightRecorder:EventPipeCpu = armed): the first failure of an incident has no CPU samples, the next ones do.");
+        return sampled <= TimeSpan.Zero
+            ? "CPU NOT SAMPLED in this window: " + rule
+            : string.Create(CultureInfo.InvariantCulture, $"CPU sampled for {sampled.TotalMilliseconds:0} ms of this {window.TotalMilliseconds:0} ms window: ") + rule;
+    }
+
     /// <summary>The kinds the recorder records (exceptions in a session of their own).</summary>
     private CaptureKindSet Kinds =>
         (_options.Cpu ? CaptureKindSet.Cpu : 0) | (_options.Contention ? CaptureKindSet.Contention : 0) | (_options.Allocations ? CaptureKindSet.Allocations : 0)
@@ -363,6 +403,11 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
     private async Task StopAsync()
     {
         Interlocked.Exchange(ref _perf, null)?.Dispose();
+        if (Interlocked.Exchange(ref _armed, null) is { } armed)
+        {
+            await armed.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_exceptions is not null)
         {
             await _exceptions.DisposeAsync().ConfigureAwait(false);

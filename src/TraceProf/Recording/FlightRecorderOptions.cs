@@ -90,6 +90,14 @@ internal sealed class FlightRecorderOptions
     public Capture.PerfSamplerSettings? PerfSampler { get; init; }
 
     /// <summary>
+    /// Gets, where CPU is sampled by EventPipe (<see cref="PerfSampler"/> null), how long its sampler runs after
+    /// <see cref="FlightRecorder.ArmCpuAsync"/> (a trigger fired) — in a second session of its own, so the recorder's
+    /// session suspends nothing until then (<see cref="ArmedCpuSampling"/>). Null: the sampler runs all the time, in the
+    /// recorder's session. Default value: null. Range: 1 second to 1 day.
+    /// </summary>
+    public TimeSpan? CpuArmedFor { get; init; }
+
+    /// <summary>
     /// Gets the nominal sampler interval of this process (read from <c>DOTNET_EventPipeThreadSamplingRate</c> at
     /// start). Default value: <see cref="Parsing.ParseOptions.SamplingIntervalOfThisProcess"/>.
     /// </summary>
@@ -115,5 +123,10 @@ internal sealed class FlightRecorderOptions
 
         ArgumentOutOfRangeException.ThrowIfLessThan(ExceptionStormCooldown, TimeSpan.FromSeconds(1));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(ExceptionStormCooldown, TimeSpan.FromHours(1));
+        if (CpuArmedFor is { } armFor)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(armFor, TimeSpan.FromSeconds(1), nameof(CpuArmedFor));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(armFor, TimeSpan.FromDays(1), nameof(CpuArmedFor));
+        }
     }
 }

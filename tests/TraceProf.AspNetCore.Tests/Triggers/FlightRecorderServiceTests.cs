@@ -409,21 +409,21 @@ public sealed class FlightRecorderServiceTests
         return doc.RootElement.GetProperty("count").GetInt32();
     }
 
-    private static async Task<(HttpStatusCode Status, string TraceId)> SendAsync(HttpClient client, string path)
+    internal static async Task<(HttpStatusCode Status, string TraceId)> SendAsync(HttpClient client, string path)
     {
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
         using var response = await client.SendAsync(Requests.Get(path, traceparent: $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01"));
         return (response.StatusCode, traceId);
     }
 
-    private static async Task<PprofProfile> DownloadAsync(HttpClient client, string id)
+    internal static async Task<PprofProfile> DownloadAsync(HttpClient client, string id)
     {
         using var response = await client.SendAsync(Requests.Get($"/debug/snapshots/{id}", "admin"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return CpuProfileEndpointTests.Decode(await response.Content.ReadAsByteArrayAsync());
     }
 
-    private static IEnumerable<(string[] Frames, Dictionary<string, string> Labels)> Samples(PprofProfile profile)
+    internal static IEnumerable<(string[] Frames, Dictionary<string, string> Labels)> Samples(PprofProfile profile)
     {
         string S(long i) => profile.StringTable[(int)i];
         var names = profile.Function.ToDictionary(f => f.Id, f => S(f.Name));
