@@ -4,6 +4,9 @@
 # on-demand CPU capture. Loopback only, bounded in time. Needs wrk (apt-get install -y wrk).
 #   benchmarks/load/run.sh [seconds per measurement, default 15] [rounds, default 3]
 # REQUEST_PATH=/trouble/throw?count=1 measures another endpoint (default /orders/quote?items=2).
+# EXCEPTIONS_PER_SECOND=1000 holds a paced background stream of thrown-and-caught exceptions during every measurement
+# (one wrk connection, a request every 10 ms to /trouble/throw?count=N/100; wrk alone cannot hold a rate, its Lua
+# delay() can) — the same for every mode, so the table shows what recording them costs the measured endpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
@@ -16,7 +19,9 @@ command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wr
 dotnet build -c Release samples/ShopDemo -v q -nologo >/dev/null
 dll=samples/ShopDemo/bin/Release/net10.0/ShopDemo.dll
 store=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$store"' EXIT
+paced=$(mktemp --suffix=.lua)
+echo 'function delay() return 10 end' >"$paced"
+trap 'kill $server 2>/dev/null || true; rm -rf "$store" "$paced" "$paced.out"' EXIT
 
 start() { # $1 = true|false: TraceProf registered; $2 = DOTNET_EventPipeThreadSamplingRate (hex ms) or empty;
           # $3 = flight recorder true|false; $4 = recorder kinds; $5 = TraceProf:Cpu:Sampler (perf|eventpipe); $6… = more --key=value settings
@@ -30,7 +35,19 @@ start() { # $1 = true|false: TraceProf registered; $2 = DOTNET_EventPipeThreadSa
   wrk -t1 -c16 -d8s "$url$path" >/dev/null   # warm-up: JIT, tiered PGO, pools; the same for every mode
 }
 stop() { kill "$server"; wait "$server" 2>/dev/null || true; }
-measure() { wrk -t1 -c16 -d"${seconds}s" "$url$path" | awk '/Requests\/sec/ {print $2}'; }
+per_request=$(( (${EXCEPTIONS_PER_SECOND:-0} + 99) / 100 ))
+measure() {
+  local background=""
+  if (( per_request > 0 )); then
+    wrk -t1 -c1 -d"$((seconds + 1))s" -s "$paced" "$url/trouble/throw?count=$per_request" >"$paced.out" &
+    background=$!
+  fi
+  wrk -t1 -c16 -d"${seconds}s" "$url$path" | awk '/Requests\/sec/ {print $2}'
+  if [[ -n $background ]]; then
+    wait "$background"
+    awk -v n="$per_request" '/Requests\/sec/ {printf "  (paced: %.0f exceptions/s)\n", $2 * n}' "$paced.out" >&2
+  fi
+}
 during_capture() { # a CPU capture runs over the whole measurement
   curl -s -o /dev/null -H 'X-Debug-Role: admin' "$url/debug/profile?seconds=$((seconds + 4))" &
   local capture=$!
@@ -54,6 +71,8 @@ declare -A modes=(
   [capture]="true - false yes - eventpipe"
   [captureA]="true A false yes - eventpipe"
   [recorderPerf]="true - true no - perf"
+  # issue 15: where perf is unavailable, EventPipe's sampler only after a trigger (here: never fires) — the healthy cost.
+  [recorderArmed]="true - true no cpu,contention,exceptions eventpipe --TraceProf:FlightRecorder:EventPipeCpu=armed --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
   [capturePerf]="true - false yes - perf"
   # issues 14 and 19: the default kinds since then (cpu,contention,exceptions), with and without waits, exceptions,
   # the thread-pool events and the runtime triggers (set, never firing).
@@ -98,6 +117,7 @@ declare -A label=(
   [poolA]="recorder A, default kinds + thread-pool events (starvation trigger on)"
   [triggersA]="recorder A, default kinds + runtime triggers set (MeterListener, never firing)"
   [recorderPerf]="flight recorder on, CPU by perf_event (100 Hz of CPU per thread)"
+  [recorderArmed]="recorder, default kinds, EventPipe CPU armed by triggers (none fired: healthy cost)"
   [capturePerf]="during a CPU capture by perf_event (100 Hz of CPU), recorder off"
 )
 off=$(echo "${total[off]}" | median)

@@ -36,6 +36,7 @@ internal sealed class HeapEndpoints(
 
     // Parsing and storing follow the walk; a retry hint for a second caller.
     private static readonly TimeSpan ExpectedDuration = TimeSpan.FromSeconds(10);
+    private const string HeapBusy = "A heap snapshot is already running; one runs at a time in the process.";
 
     private readonly TraceProfOptions _options = options.Value;
 
@@ -131,39 +132,9 @@ internal sealed class HeapEndpoints(
                     _options.Heap.ToSnapshotOptions(),
                     cancellation.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            catch (Exception ex) when (HeapWalkProblems.Handles(ex, cancellation.Token))
             {
-                Log.CaptureCancelled(logger, traceId);
-                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The heap snapshot was cancelled: the client went away or the application is stopping.").ConfigureAwait(false);
-                return;
-            }
-            catch (HeapTooLargeException ex)
-            {
-                await Problems.WriteAsync(
-                    context,
-                    StatusCodes.Status507InsufficientStorage,
-                    $"The GC heap is {ex.HeapBytes >> 20} MB, more than TraceProf:Heap:MaxHeapMegabytes ({ex.LimitBytes >> 20}) allows; nothing was paused. Raise the setting to take a snapshot this large (its pause grows with the heap).").ConfigureAwait(false);
-                return;
-            }
-            catch (HeapSnapshotInProgressException)
-            {
-                await TooManyAsync(context, ExpectedDuration).ConfigureAwait(false);
-                return;
-            }
-            catch (TimeoutException)
-            {
-                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"The heap snapshot did not finish within {_options.Heap.TimeoutSeconds} s (TraceProf:Heap:TimeoutSeconds); its session was stopped and released.").ConfigureAwait(false);
-                return;
-            }
-            catch (SnapshotTooLargeException ex)
-            {
-                await Problems.WriteAsync(context, StatusCodes.Status507InsufficientStorage, $"The heap snapshot was made but cannot be stored: {ex.Message} Raise TraceProf:Storage:MaxTotalMegabytes.").ConfigureAwait(false);
-                return;
-            }
-            catch (CaptureUnavailableException ex)
-            {
-                Log.CaptureUnavailable(logger, ex);
-                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ex.Message).ConfigureAwait(false);
+                await HeapWalkProblems.WriteAsync(context, ex, "heap snapshot", HeapBusy, ExpectedDuration, _options.Heap.TimeoutSeconds, logger, traceId).ConfigureAwait(false);
                 return;
             }
 
@@ -196,6 +167,5 @@ internal sealed class HeapEndpoints(
         }
     }
 
-    private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter) =>
-        Problems.TooManyAsync(context, retryAfter, "A heap snapshot is already running; one runs at a time in the process.");
+    private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter) => Problems.TooManyAsync(context, retryAfter, HeapBusy);
 }

@@ -43,6 +43,7 @@ internal sealed class WaitEndpoints(
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private static readonly TimeSpan ExpectedDuration = TimeSpan.FromSeconds(10);
+    private const string TasksBusy = "A tasks or heap snapshot is already running; one heap walk runs at a time in the process.";
 
     private readonly TraceProfOptions _options = options.Value;
     private int _listsRunning;
@@ -199,39 +200,9 @@ internal sealed class WaitEndpoints(
                 FillRoutes(InFlightRequests.All());
                 (outcome, snapshot) = await coordinator.CaptureTasksAsync(traceId, spanId, _options.Heap.ToSnapshotOptions(), TasksSnapshotCapture.DefaultMaxChains, cancellation.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            catch (Exception ex) when (HeapWalkProblems.Handles(ex, cancellation.Token))
             {
-                Log.CaptureCancelled(logger, traceId);
-                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The tasks snapshot was cancelled: the client went away or the application is stopping.").ConfigureAwait(false);
-                return;
-            }
-            catch (HeapTooLargeException ex)
-            {
-                await Problems.WriteAsync(
-                    context,
-                    StatusCodes.Status507InsufficientStorage,
-                    $"The GC heap is {ex.HeapBytes >> 20} MB, more than TraceProf:Heap:MaxHeapMegabytes ({ex.LimitBytes >> 20}) allows; a tasks snapshot walks the heap, so nothing was paused. Raise the setting to take one of a heap this large.").ConfigureAwait(false);
-                return;
-            }
-            catch (HeapSnapshotInProgressException)
-            {
-                await TooManyAsync(context, ExpectedDuration).ConfigureAwait(false);
-                return;
-            }
-            catch (TimeoutException)
-            {
-                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"The tasks snapshot's heap walk did not finish within {_options.Heap.TimeoutSeconds} s (TraceProf:Heap:TimeoutSeconds); its session was stopped and released.").ConfigureAwait(false);
-                return;
-            }
-            catch (SnapshotTooLargeException ex)
-            {
-                await Problems.WriteAsync(context, StatusCodes.Status507InsufficientStorage, $"The tasks snapshot was made but cannot be stored: {ex.Message} Raise TraceProf:Storage:MaxTotalMegabytes.").ConfigureAwait(false);
-                return;
-            }
-            catch (CaptureUnavailableException ex)
-            {
-                Log.CaptureUnavailable(logger, ex);
-                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ex.Message).ConfigureAwait(false);
+                await HeapWalkProblems.WriteAsync(context, ex, "tasks snapshot", TasksBusy, ExpectedDuration, _options.Heap.TimeoutSeconds, logger, traceId).ConfigureAwait(false);
                 return;
             }
 
@@ -273,8 +244,7 @@ internal sealed class WaitEndpoints(
         return true;
     }
 
-    private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter) =>
-        Problems.TooManyAsync(context, retryAfter, "A tasks or heap snapshot is already running; one heap walk runs at a time in the process.");
+    private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter) => Problems.TooManyAsync(context, retryAfter, TasksBusy);
 
     private sealed record RequestsBody(bool Tracking, string? Detail, int Total, int Listed, long Untracked, IReadOnlyList<RequestEntry> Requests);
 
