@@ -35,6 +35,7 @@ internal sealed class NativeSymbols
     private readonly string _mapsPath;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ElfSymbols?> _modules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ReadyToRunMethods?> _readyToRun = new(StringComparer.Ordinal);
     private Mapping[] _mappings = [];
     private long _mapsReadAt;
 
@@ -79,9 +80,34 @@ internal sealed class NativeSymbols
                 return true;
             }
 
+            // A managed image's precompiled code that no method event named (its P/Invoke stubs): the method from the
+            // image's own ready-to-run tables, named as a managed frame (ReadyToRunMethods says which code and why).
+            if (mapping.Path.StartsWith('/') && mapping.Path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                && ReadyToRun(mapping.Path) is { } image && image.TryRelativeAddress(fileOffset, out var rva) && image.TryFind(rva, out var method, out _))
+            {
+                symbol = new NativeSymbol(mapping.Path, name, method, fileOffset) { ReadyToRun = true };
+                return true;
+            }
+
             symbol = new NativeSymbol(mapping.Path, name, null, fileOffset);
             return true;
         }
+    }
+
+    private ReadyToRunMethods? ReadyToRun(string path)
+    {
+        if (!_readyToRun.TryGetValue(path, out var methods))
+        {
+            if (_readyToRun.Count >= MaxModules)
+            {
+                return null;
+            }
+
+            methods = ReadyToRunMethods.Read(path);
+            _readyToRun[path] = methods;
+        }
+
+        return methods;
     }
 
     private ElfSymbols? Symbols(string path)
@@ -166,12 +192,21 @@ internal sealed class NativeSymbols
 /// <summary>Native code at an address: its module and, when the module's symbols cover it, its function.</summary>
 /// <param name="ModulePath">The module's file (or a name such as <c>[vdso]</c>).</param>
 /// <param name="ModuleName">The file's name, <c>libcoreclr.so</c>.</param>
-/// <param name="Symbol">The function, as the ELF symbol names it (C++ names stay mangled); null when none covers it.</param>
-/// <param name="Offset">From the function's start; without a function, the address in the module's own numbering.</param>
+/// <param name="Symbol">The function, as the ELF symbol names it (C++ names stay mangled), or for <see cref="ReadyToRun"/> code the managed method as the runtime's events name it; null when none covers it.</param>
+/// <param name="Offset">From the function's start; without a function (or for ready-to-run code), the address in the module's own numbering.</param>
 internal readonly record struct NativeSymbol(string ModulePath, string ModuleName, string? Symbol, ulong Offset)
 {
-    /// <summary>Gets the frame name for people: <c>module!symbol</c>, or <c>module!0x…</c> without a symbol.</summary>
+    /// <summary>Gets whether this is a managed method's precompiled code (<see cref="ReadyToRunMethods"/>): name it as a managed frame of <see cref="ManagedModule"/>.</summary>
+    public bool ReadyToRun { get; init; }
+
+    /// <summary>Gets the module as managed frames name it: the file name without <c>.dll</c> (<c>System.Net.Sockets</c>).</summary>
+    public string ManagedModule => ModuleName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(ModuleName) : ModuleName;
+
+    /// <summary>
+    /// Gets the frame name: for ready-to-run code the method's runtime name (<c>Interop+Sys.WaitForSocketEvents(…)</c>,
+    /// which <c>FrameNames</c> turns into a display name), else <c>module!symbol</c>, or <c>module!0x…</c> without a symbol.
+    /// </summary>
     public string DisplayName => Symbol is { Length: > 0 } function
-        ? string.Concat(ModuleName, "!", function)
+        ? ReadyToRun ? function : string.Concat(ModuleName, "!", function)
         : string.Create(CultureInfo.InvariantCulture, $"{ModuleName}!0x{Offset:x}");
 }
