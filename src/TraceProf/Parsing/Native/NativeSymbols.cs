@@ -11,7 +11,9 @@ namespace TraceProf.Parsing.Native;
 /// managed method covers, the perf sampler for its callchains):</para>
 /// <code>
 /// if (NativeSymbols.ThisProcess.TryResolve(address, out var symbol))
-///     frameName = symbol.DisplayName;   // "libcoreclr.so!WKS::gc_heap::mark_object_simple" or "libfoo.so!0x1a2b0"
+///     frameName = symbol.DisplayName;   // "libcoreclr.so!WKS::gc_heap::mark_object_simple", "libcoreclr.so!unnamed_0x5fb3a0"
+///                                       // (a stripped file's function, by its start), or "libfoo.so!0x1a2b0"; for
+///                                       // ready-to-run code (symbol.ReadyToRun) the managed method's runtime name
 /// // symbol.ModuleName ("libcoreclr.so"), symbol.ModulePath, symbol.Symbol (null when no symbol covers it),
 /// // symbol.Offset (from the symbol's start, or from the module's start when there is no symbol)
 /// </code>
@@ -74,9 +76,13 @@ internal sealed class NativeSymbols
             var name = Path.GetFileName(mapping.Path);
             if (mapping.Path.StartsWith('/') && Symbols(mapping.Path) is { } elf && elf.TryVirtualAddress(fileOffset, out var virtualAddress))
             {
+                // A stripped file's function without a symbol (most of libcoreclr.so) is named by where it starts, from
+                // the unwind table: unnamed, but one frame per function, never the nearest export's name.
                 symbol = elf.TryFind(virtualAddress, out var function, out var offset)
                     ? new NativeSymbol(mapping.Path, name, function, offset)
-                    : new NativeSymbol(mapping.Path, name, null, virtualAddress);
+                    : elf.TryFindUnnamedFunction(virtualAddress, out var start)
+                        ? new NativeSymbol(mapping.Path, name, string.Create(CultureInfo.InvariantCulture, $"unnamed_0x{start:x}"), virtualAddress - start)
+                        : new NativeSymbol(mapping.Path, name, null, virtualAddress);
                 return true;
             }
 
