@@ -33,8 +33,9 @@ namespace TraceProf.Parsing.Native;
 /// the name of the method before them. Composite images and their components (one file naming another's code) are not
 /// read.</para>
 /// <para>Cost: one pass over the entry-point table when the first address in the image is named (<c>System.Private.CoreLib</c>:
-/// about 30,000 methods, a few milliseconds), kept as two sorted arrays of 12 bytes a method; names are decoded on
-/// demand. Callers cache one instance per file (<see cref="NativeSymbols"/>).</para>
+/// ~18 ms and 1.4 MB allocated on a busy 2-core machine, <c>NativeNamesBenchmarks</c>), kept as one sorted array of
+/// 12 bytes a precompiled method; names are decoded on demand and kept. Callers cache one instance per file
+/// (<see cref="NativeSymbols"/>), which keeps the file open (memory-mapped) for the process's lifetime.</para>
 /// </remarks>
 internal sealed class ReadyToRunMethods : IDisposable
 {
