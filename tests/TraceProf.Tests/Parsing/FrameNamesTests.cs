@@ -17,6 +17,8 @@ public sealed class FrameNamesTests
     // a generic async method's state machine is generic itself; a generic method shows no arity
     [InlineData("Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpProtocol+<ProcessRequests>d__237`1[System.__Canon].MoveNext()", "Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpProtocol.ProcessRequests")]
     [InlineData("TraceProf.Tests.Parsing.PricingEngine+<QuoteGenericAsync>d__7`1[System.Int32].MoveNext()", "TraceProf.Tests.Parsing.PricingEngine.QuoteGenericAsync")]
+    [InlineData("Microsoft.AspNetCore.Http.RequestDelegateFactory+<ExecuteTaskResult>d__144`1[System.__Canon].MoveNext()", "Microsoft.AspNetCore.Http.RequestDelegateFactory.ExecuteTaskResult")]
+    [InlineData("Microsoft.AspNetCore.Http.HttpResponseJsonExtensions+<<WriteAsJsonAsync>g__WriteAsJsonAsyncSlow|5_0>d`1[System.__Canon].MoveNext()", "Microsoft.AspNetCore.Http.HttpResponseJsonExtensions.WriteAsJsonAsync.WriteAsJsonAsyncSlow")]
     [InlineData("TraceProf.Tests.Parsing.PriceList`1+<RecalculateAsync>d__2`1[System.__Canon,System.Int32].MoveNext()", "TraceProf.Tests.Parsing.PriceList<T>.RecalculateAsync")]
     // a generic method's lambda cache class (<>c__12`1) is a closure class too
     [InlineData("System.Linq.Enumerable+<>c__40`1[System.__Canon].<Where>b__40_0(!0)", "System.Linq.Enumerable.Where.lambda")]
