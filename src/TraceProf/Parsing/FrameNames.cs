@@ -126,7 +126,14 @@ internal static class FrameNames
             return false;
         }
 
+        // A generic async method's state machine carries the method's type parameters: <M>d__4`1. A generic method
+        // shows no arity, so it goes.
         var rest = segment.AsSpan(close + 1);
+        if (rest.LastIndexOf('`') is var tick and > 0 && rest[(tick + 1)..] is { Length: > 0 } arity && arity.IndexOfAnyExceptInRange('0', '9') < 0)
+        {
+            rest = rest[..tick];
+        }
+
         if (rest is "d" || (rest.StartsWith("d__") && rest[3..].IndexOfAnyExceptInRange('0', '9') < 0 && rest.Length > 3))
         {
             inner = segment[1..close];
@@ -136,9 +143,10 @@ internal static class FrameNames
         return false;
     }
 
-    // <>c, <>c__DisplayClass5_0: the classes lambdas' captured variables live in.
+    // <>c, <>c__DisplayClass5_0, and a generic method's <>c__12`1 / <>c__DisplayClass5_0`1: the classes lambdas and
+    // their captured variables live in.
     private static bool IsClosureClass(string segment) =>
-        segment == "<>c" || segment.StartsWith("<>c__DisplayClass", StringComparison.Ordinal);
+        segment == "<>c" || segment.StartsWith("<>c__", StringComparison.Ordinal);
 
     // List`1 → List<T>, Dictionary`2 → Dictionary<T1,T2>.
     private static string WithArity(string segment)

@@ -119,7 +119,8 @@ internal sealed class NativeFrameNames
             {
                 if (_thisProcess && Native.NativeSymbols.ThisProcess.TryResolve(address, out var symbol) && symbol.Symbol is not null)
                 {
-                    return (symbol.DisplayName, m.Module);
+                    // Ready-to-run code is a managed method: its module as managed frames name it.
+                    return (symbol.DisplayName, symbol.ReadyToRun ? symbol.ManagedModule : m.Module);
                 }
 
                 var offset = address - m.Start + m.FileOffset;

@@ -29,7 +29,9 @@ public sealed class FrameNamesCaptureTests(NamingCapture capture, ITestOutputHel
         Engine + ".WithLambda.lambda",
         Engine + ".WithLocalFunction.Discount",
         Engine + ".Sum",
+        Engine + ".QuoteGenericAsync",
         "TraceProf.Tests.Parsing.PriceList<T>.Add",
+        "TraceProf.Tests.Parsing.PriceList<T>.RecalculateAsync",
     };
 
     [Theory]

@@ -14,6 +14,14 @@ public sealed class FrameNamesTests
     [InlineData("TraceProf.Tests.Parsing.PricingEngine+<CheckoutAsync>d__5.MoveNext()", "TraceProf.Tests.Parsing.PricingEngine.CheckoutAsync")]
     [InlineData("TraceProf.Capture.EventPipeCaptureSource+<StartSessionAsync>d__8.MoveNext()", "TraceProf.Capture.EventPipeCaptureSource.StartSessionAsync")]
     [InlineData("Xunit.Sdk.TestClassRunner`1+<RunAsync>d__37[System.__Canon].MoveNext()", "Xunit.Sdk.TestClassRunner<T>.RunAsync")]
+    // a generic async method's state machine is generic itself; a generic method shows no arity
+    [InlineData("Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpProtocol+<ProcessRequests>d__237`1[System.__Canon].MoveNext()", "Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpProtocol.ProcessRequests")]
+    [InlineData("TraceProf.Tests.Parsing.PricingEngine+<QuoteGenericAsync>d__7`1[System.Int32].MoveNext()", "TraceProf.Tests.Parsing.PricingEngine.QuoteGenericAsync")]
+    [InlineData("Microsoft.AspNetCore.Http.RequestDelegateFactory+<ExecuteTaskResult>d__144`1[System.__Canon].MoveNext()", "Microsoft.AspNetCore.Http.RequestDelegateFactory.ExecuteTaskResult")]
+    [InlineData("Microsoft.AspNetCore.Http.HttpResponseJsonExtensions+<<WriteAsJsonAsync>g__WriteAsJsonAsyncSlow|5_0>d`1[System.__Canon].MoveNext()", "Microsoft.AspNetCore.Http.HttpResponseJsonExtensions.WriteAsJsonAsync.WriteAsJsonAsyncSlow")]
+    [InlineData("TraceProf.Tests.Parsing.PriceList`1+<RecalculateAsync>d__2`1[System.__Canon,System.Int32].MoveNext()", "TraceProf.Tests.Parsing.PriceList<T>.RecalculateAsync")]
+    // a generic method's lambda cache class (<>c__12`1) is a closure class too
+    [InlineData("System.Linq.Enumerable+<>c__40`1[System.__Canon].<Where>b__40_0(!0)", "System.Linq.Enumerable.Where.lambda")]
     // the kick-off method keeps its name, without the parameter list
     [InlineData("TraceProf.Tests.Parsing.PricingEngine.QuoteAsync(int32)", "TraceProf.Tests.Parsing.PricingEngine.QuoteAsync")]
     // iterator
@@ -46,12 +54,15 @@ public sealed class FrameNamesTests
     // placeholders stay as they are
     [InlineData("?!0x7f34a74cd495", "?!0x7f34a74cd495")]
     [InlineData("libcoreclr!0x7f34a74cd495", "libcoreclr!0x7f34a74cd495")]
+    // ready-to-run code named from its image (ReadyToRunMethods) reads like any managed frame
+    [InlineData("Interop+Sys.WaitForSocketEvents(native int,value class Interop+Sys+SocketEvent*,int32*)", "Interop.Sys.WaitForSocketEvents")]
     public void Display_NamesTheMethodAsWritten(string systemName, string expected) =>
         Assert.Equal(expected, FrameNames.Display(systemName));
 
     [Theory]
     [InlineData("TraceProf.Tests.Parsing.PricingEngine+<QuoteAsync>d__6.MoveNext()", true)]
     [InlineData("Xunit.Sdk.TestClassRunner`1+<RunAsync>d__37[System.__Canon].MoveNext()", true)]
+    [InlineData("Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpProtocol+<ProcessRequests>d__237`1[System.__Canon].MoveNext()", true)]
     [InlineData("Program+<>c+<<<Main>$>b__0_11>d.MoveNext()", true)]
     [InlineData("TraceProf.Tests.Parsing.PricingEngine.QuoteAsync(int32)", false)]
     [InlineData("System.Runtime.CompilerServices.AsyncTaskMethodBuilder`1+AsyncStateMachineBox`1[System.Double,System.__Canon].MoveNext()", false)]

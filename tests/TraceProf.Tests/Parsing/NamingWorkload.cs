@@ -25,6 +25,7 @@ internal sealed class PricingEngine
             }
 
             total += WithLambda() + WithLocalFunction() + new PriceList<string>().Add("x") + Sum<int>(5);
+            total += await QuoteGenericAsync(3).ConfigureAwait(false) + await new PriceList<string>().RecalculateAsync(2).ConfigureAwait(false);
             await Task.Yield();
         }
 
@@ -38,6 +39,16 @@ internal sealed class PricingEngine
         var x = Burn(rounds) + _discount;
         await Task.Yield();
         return x + Burn(rounds);
+    }
+
+    // A generic async method: its state machine is generic (<QuoteGenericAsync>d__7`1), as Kestrel's
+    // HttpProtocol.ProcessRequests<TContext> is.
+    public async Task<double> QuoteGenericAsync<T>(T rounds)
+        where T : IConvertible
+    {
+        var x = Burn(rounds.ToInt32(null)) + _discount;
+        await Task.Yield();
+        return x;
     }
 
     public IEnumerable<double> Prices(int count)
@@ -122,5 +133,14 @@ internal sealed class PriceList<T>
         }
 
         return x;
+    }
+
+    // A generic async method of a generic type: <RecalculateAsync>d__2`1 nested in PriceList`1.
+    public async Task<double> RecalculateAsync<TKey>(TKey key)
+        where TKey : IConvertible
+    {
+        var x = PricingEngine.Burn(key.ToInt32(null) + 1);
+        await Task.Yield();
+        return x + _items.Count;
     }
 }

@@ -160,7 +160,7 @@ internal sealed class CpuSampleAggregator
         {
             builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf CPU profile (perf_event sampler): {SamplerEvents} samples, one per {samplingInterval.TotalMilliseconds} ms of a thread's CPU time in user space; cpu = on-CPU time (managed and native code), no wall column."));
             builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{perf.LostSamples} samples lost (a thread's ring was full), {perf.ThreadsFailed} threads could not be sampled, {perf.ThreadsOverCap} over the thread cap; {perf.ThreadsAttached} threads sampled; {perf.DroppedOverCap} dropped over the capture's bound."));
-            builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{resolver.UnresolvedAddresses} distinct frame addresses could not be resolved ({unresolvedSamples} of {SamplerEvents} samples have one); {resolver.NativeAddresses} named as native code (module!0xoffset)."));
+            builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{resolver.UnresolvedAddresses} distinct frame addresses could not be resolved ({unresolvedSamples} of {SamplerEvents} samples have one); {resolver.NativeAddresses} named from native modules (symbols, unwind tables, ready-to-run images)."));
             return builder.Build();
         }
 

@@ -11,7 +11,9 @@ namespace TraceProf.Parsing.Native;
 /// managed method covers, the perf sampler for its callchains):</para>
 /// <code>
 /// if (NativeSymbols.ThisProcess.TryResolve(address, out var symbol))
-///     frameName = symbol.DisplayName;   // "libcoreclr.so!WKS::gc_heap::mark_object_simple" or "libfoo.so!0x1a2b0"
+///     frameName = symbol.DisplayName;   // "libcoreclr.so!WKS::gc_heap::mark_object_simple", "libcoreclr.so!unnamed_0x5fb3a0"
+///                                       // (a stripped file's function, by its start), or "libfoo.so!0x1a2b0"; for
+///                                       // ready-to-run code (symbol.ReadyToRun) the managed method's runtime name
 /// // symbol.ModuleName ("libcoreclr.so"), symbol.ModulePath, symbol.Symbol (null when no symbol covers it),
 /// // symbol.Offset (from the symbol's start, or from the module's start when there is no symbol)
 /// </code>
@@ -35,6 +37,7 @@ internal sealed class NativeSymbols
     private readonly string _mapsPath;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ElfSymbols?> _modules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ReadyToRunMethods?> _readyToRun = new(StringComparer.Ordinal);
     private Mapping[] _mappings = [];
     private long _mapsReadAt;
 
@@ -73,15 +76,44 @@ internal sealed class NativeSymbols
             var name = Path.GetFileName(mapping.Path);
             if (mapping.Path.StartsWith('/') && Symbols(mapping.Path) is { } elf && elf.TryVirtualAddress(fileOffset, out var virtualAddress))
             {
+                // A stripped file's function without a symbol (most of libcoreclr.so) is named by where it starts, from
+                // the unwind table: unnamed, but one frame per function, never the nearest export's name.
                 symbol = elf.TryFind(virtualAddress, out var function, out var offset)
                     ? new NativeSymbol(mapping.Path, name, function, offset)
-                    : new NativeSymbol(mapping.Path, name, null, virtualAddress);
+                    : elf.TryFindUnnamedFunction(virtualAddress, out var start)
+                        ? new NativeSymbol(mapping.Path, name, string.Create(CultureInfo.InvariantCulture, $"unnamed_0x{start:x}"), virtualAddress - start)
+                        : new NativeSymbol(mapping.Path, name, null, virtualAddress);
+                return true;
+            }
+
+            // A managed image's precompiled code that no method event named (its P/Invoke stubs): the method from the
+            // image's own ready-to-run tables, named as a managed frame (ReadyToRunMethods says which code and why).
+            if (mapping.Path.StartsWith('/') && mapping.Path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                && ReadyToRun(mapping.Path) is { } image && image.TryRelativeAddress(fileOffset, out var rva) && image.TryFind(rva, out var method, out _))
+            {
+                symbol = new NativeSymbol(mapping.Path, name, method, fileOffset) { ReadyToRun = true };
                 return true;
             }
 
             symbol = new NativeSymbol(mapping.Path, name, null, fileOffset);
             return true;
         }
+    }
+
+    private ReadyToRunMethods? ReadyToRun(string path)
+    {
+        if (!_readyToRun.TryGetValue(path, out var methods))
+        {
+            if (_readyToRun.Count >= MaxModules)
+            {
+                return null;
+            }
+
+            methods = ReadyToRunMethods.Read(path);
+            _readyToRun[path] = methods;
+        }
+
+        return methods;
     }
 
     private ElfSymbols? Symbols(string path)
@@ -166,12 +198,21 @@ internal sealed class NativeSymbols
 /// <summary>Native code at an address: its module and, when the module's symbols cover it, its function.</summary>
 /// <param name="ModulePath">The module's file (or a name such as <c>[vdso]</c>).</param>
 /// <param name="ModuleName">The file's name, <c>libcoreclr.so</c>.</param>
-/// <param name="Symbol">The function, as the ELF symbol names it (C++ names stay mangled); null when none covers it.</param>
-/// <param name="Offset">From the function's start; without a function, the address in the module's own numbering.</param>
+/// <param name="Symbol">The function, as the ELF symbol names it (C++ names stay mangled), or for <see cref="ReadyToRun"/> code the managed method as the runtime's events name it; null when none covers it.</param>
+/// <param name="Offset">From the function's start; without a function (or for ready-to-run code), the address in the module's own numbering.</param>
 internal readonly record struct NativeSymbol(string ModulePath, string ModuleName, string? Symbol, ulong Offset)
 {
-    /// <summary>Gets the frame name for people: <c>module!symbol</c>, or <c>module!0x…</c> without a symbol.</summary>
+    /// <summary>Gets whether this is a managed method's precompiled code (<see cref="ReadyToRunMethods"/>): name it as a managed frame of <see cref="ManagedModule"/>.</summary>
+    public bool ReadyToRun { get; init; }
+
+    /// <summary>Gets the module as managed frames name it: the file name without <c>.dll</c> (<c>System.Net.Sockets</c>).</summary>
+    public string ManagedModule => ModuleName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(ModuleName) : ModuleName;
+
+    /// <summary>
+    /// Gets the frame name: for ready-to-run code the method's runtime name (<c>Interop+Sys.WaitForSocketEvents(…)</c>,
+    /// which <c>FrameNames</c> turns into a display name), else <c>module!symbol</c>, or <c>module!0x…</c> without a symbol.
+    /// </summary>
     public string DisplayName => Symbol is { Length: > 0 } function
-        ? string.Concat(ModuleName, "!", function)
+        ? ReadyToRun ? function : string.Concat(ModuleName, "!", function)
         : string.Create(CultureInfo.InvariantCulture, $"{ModuleName}!0x{Offset:x}");
 }

@@ -28,6 +28,9 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
     /// <summary>Gets the number of distinct addresses named from native modules.</summary>
     public long NativeAddresses { get; private set; }
 
+    /// <summary>Gets the number of distinct addresses (among <see cref="NativeAddresses"/>) named as managed methods from a ready-to-run image's tables.</summary>
+    public long ReadyToRunAddresses { get; private set; }
+
     /// <summary>Gets the number of distinct managed addresses given a source line.</summary>
     public long LineAddresses { get; private set; }
 
@@ -50,7 +53,7 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
 
     /// <summary>The comment that says how many addresses were named how.</summary>
     public string Comment() => string.Create(CultureInfo.InvariantCulture,
-        $"{UnresolvedAddresses} distinct frame addresses could not be resolved to a method; {NativeAddresses} were named from native modules, {LineAddresses} given a source line.");
+        $"{UnresolvedAddresses} distinct frame addresses could not be resolved to a method; {NativeAddresses} were named from native modules ({ReadyToRunAddresses} of them as methods from ready-to-run images), {LineAddresses} given a source line.");
 
     private FrameInterner.Frame FrameOf(ulong address)
     {
@@ -83,10 +86,15 @@ internal sealed class FrameResolver(MethodAddressTable methods, ProfileBuilder b
         {
             NativeAddresses++;
 
-            // Code in a managed module's mapped image that no method event named (ready-to-run stubs) joins the
-            // module's mapping: the module is named as its managed frames name it.
-            var module = symbol.ModuleName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(symbol.ModuleName) : symbol.ModuleName;
-            frame = _interner.Intern(symbol.DisplayName, module);
+            // Code in a managed module's mapped image that no method event named (ready-to-run P/Invoke stubs, named
+            // from the image's tables where they cover it) joins the module's mapping: the module is named as its
+            // managed frames name it.
+            if (symbol.ReadyToRun)
+            {
+                ReadyToRunAddresses++;
+            }
+
+            frame = _interner.Intern(symbol.DisplayName, symbol.ManagedModule);
         }
         else
         {
