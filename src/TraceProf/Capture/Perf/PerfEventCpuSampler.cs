@@ -84,6 +84,7 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
     private readonly ulong[] _candidates = new ulong[PerfEventNative.MaxCallerCandidates];
     private long _nativeLeaves;
     private long _callersFound;
+    private int _deepestCandidate;
     private PerfEventNative.PollFd[] _pollFds = [];
     private Ring[] _pollRings = [];
     private bool _pollStale = true;
@@ -131,6 +132,9 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
 
     /// <summary>Gets the samples of a native leaf that carry caller candidates found on the leaf's stack.</summary>
     public long CallerCandidatesFound => Interlocked.Read(ref _callersFound);
+
+    /// <summary>Gets the deepest first candidate so far, in bytes above the stack pointer (what the stack copy must hold).</summary>
+    public int DeepestCandidateBytes => Volatile.Read(ref _deepestCandidate);
 
     /// <summary>Gets the threads sampled now (each one fd and one ring).</summary>
     public int ActiveThreads => Volatile.Read(ref _active);
@@ -681,6 +685,11 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
 
             if (_code.Classify(word) == CodeKind.Managed)
             {
+                if (found == 0 && (i + 1) * 8 > _deepestCandidate)
+                {
+                    Volatile.Write(ref _deepestCandidate, (i + 1) * 8);
+                }
+
                 _candidates[found++] = word;
             }
         }
