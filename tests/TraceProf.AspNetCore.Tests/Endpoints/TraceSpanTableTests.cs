@@ -176,7 +176,9 @@ public sealed class TraceSpanTableTests(ITestOutputHelper output)
     [Fact]
     public async Task OnDemandCaptureAndRecorderSnapshotOfOneFailingRequest_MergedTraceCountsItsSamplesOnce()
     {
-        await using var host = await TraceProfHost.StartAsync(o => o.FlightRecorder.Enabled = true, configureApp: FlightRecorderServiceTests.MapWorkload);
+        // EventPipe's sampler writes each tick to both sessions, so both snapshots hold the same events: what "each
+        // sample once" is built on. (Two perf_event samplers sample independently: OverlapMergeTests covers their 100 ms windows.)
+        await using var host = await TraceProfHost.StartAsync(o => (o.FlightRecorder.Enabled, o.Cpu.Sampler) = (true, "eventpipe"), configureApp: FlightRecorderServiceTests.MapWorkload);
         await FlightRecorderServiceTests.WaitUntilRecordingAsync(host.Client);
 
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
