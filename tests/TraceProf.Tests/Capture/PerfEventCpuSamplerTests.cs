@@ -249,11 +249,6 @@ public sealed class PerfEventCpuSamplerTests(ITestOutputHelper output) : IDispos
         Assert.True(total >= 20, $"expected the sin loop in libm in the profile; {total} samples there");
         Assert.True(direct >= total * 9 / 10, $"{direct} of {total} libm samples have {SinLoopThread.MethodName} directly above; callers: {callers}");
         Assert.Contains(profile.Comments, c => c.Contains("got back the managed caller", StringComparison.Ordinal));
-
-        // The restored frame is named like any caller: its line is the line of its call (the light session's
-        // IL-to-native maps give perf profiles source lines, as EventPipe's have).
-        var caller = profile.Frames[inLibm.First(s => profile.Frames[s.Stack[1]].FunctionName.Contains(SinLoopThread.MethodName, StringComparison.Ordinal)).Stack[1]];
-        Assert.True(caller.SourceLine > 0, $"{caller.FunctionName} has no source line");
     }
 
     [Fact]
