@@ -11,7 +11,7 @@ namespace TraceProf.AspNetCore;
 public sealed class TraceProfCpuOptions
 {
     /// <summary>The default of <see cref="Sampler"/>.</summary>
-    public const string DefaultSampler = "eventpipe";
+    public const string DefaultSampler = "auto";
 
     /// <summary>The default of <see cref="PerfPeriodMilliseconds"/>.</summary>
     public const int DefaultPerfPeriodMilliseconds = 10;
@@ -19,9 +19,9 @@ public sealed class TraceProfCpuOptions
     /// <summary>
     /// Gets or sets the CPU sampler: <c>auto</c> (perf_event where this process may open it — Linux with
     /// kernel.perf_event_paranoid ≤ 2 or CAP_PERFMON — EventPipe's sampler otherwise), <c>perf</c> (start fails where it
-    /// is unavailable, saying why) or <c>eventpipe</c>. Default value: <c>eventpipe</c> — the kernel's frame-pointer
-    /// call chains lose the managed caller of a native leaf built without frame pointers (libm, much of libc), so perf
-    /// stays opt-in until the sampler recovers that frame (README, "CPU from the kernel").
+    /// is unavailable, saying why) or <c>eventpipe</c>. Default value: <c>auto</c>. Under perf the managed caller of a
+    /// native leaf built without frame pointers (libm, much of libc), which the kernel's frame-pointer walk skips, is
+    /// put back from a copy of the leaf's stack (docs/frames.md); <c>eventpipe</c> gives wall time too.
     /// </summary>
     public string Sampler { get; set; } = DefaultSampler;
 

@@ -164,7 +164,7 @@ internal sealed class IndexEndpoints(EndpointGuard guard, IOptions<TraceProfOpti
         if (coordinator.Options.CpuSampler.UsePerf)
         {
             return string.Create(CultureInfo.InvariantCulture,
-                $"CPU profile for ?seconds=N (1–{max}), sampled by the kernel (perf_event): one sample per {coordinator.Options.PerfSampler.Period.TotalMilliseconds} ms of a thread's CPU time, managed and native frames, nothing suspended; samples/count, cpu/nanoseconds (on-CPU time; no wall column). ?sampler=eventpipe uses the runtime's sampler instead (cpu = in managed code, wall = all threads).");
+                $"CPU profile for ?seconds=N (1–{max}), sampled by the kernel (perf_event): one sample per {coordinator.Options.PerfSampler.Period.TotalMilliseconds} ms of a thread's CPU time, managed and native frames (a native leaf's managed caller, which the kernel's frame-pointer walk skips, put back from a copy of its stack), nothing suspended; samples/count, cpu/nanoseconds (on-CPU time; no wall column). ?sampler=eventpipe uses the runtime's sampler instead (cpu = in managed code, wall = all threads).");
         }
 
         return string.Create(CultureInfo.InvariantCulture,

@@ -52,7 +52,8 @@ internal static class TraceSpanTable
 
         public long CpuNanoseconds { get; set; }
 
-        public long WallNanoseconds { get; set; }
+        /// <summary>Gets or sets the wall time, or null when the cpu snapshots have no wall column (the perf_event sampler's: it sees a thread only on a CPU).</summary>
+        public long? WallNanoseconds { get; set; }
 
         /// <summary>Gets or sets the lock/wait delay, or null when no wait snapshot of the trace exists.</summary>
         public long? WaitNanoseconds { get; set; }
@@ -106,7 +107,10 @@ internal static class TraceSpanTable
                 row.Samples += Value(sample, samples);
                 var cpuValue = Value(sample, cpuNs);
                 row.CpuNanoseconds += cpuValue;
-                row.WallNanoseconds += Value(sample, wallNs);
+                if (wallNs >= 0)
+                {
+                    row.WallNanoseconds = (row.WallNanoseconds ?? 0) + Value(sample, wallNs);
+                }
                 if (cpuValue > 0 && sample.Stack.Count > 0)
                 {
                     var name = HotFrame(cpu.Profile, sample);

@@ -46,7 +46,7 @@ internal sealed partial class UiEndpoints
                 .Append("<td class=\"num\">").Append(UiHtml.Text(Ms((row.EndMicroseconds - row.StartMicroseconds) / 1000.0)))
                 .Append(row.DurationSource == "samples" ? " *" : "").Append(isSlowest ? " <strong class=\"badge\">slowest</strong>" : "").Append("</td>")
                 .Append("<td class=\"num\">").Append(UiHtml.Text(Ms(row.CpuNanoseconds / 1e6))).Append("</td>")
-                .Append("<td class=\"num\">").Append(UiHtml.Text(Ms(row.WallNanoseconds / 1e6))).Append("</td>")
+                .Append("<td class=\"num\">").Append(UiHtml.Text(row.WallNanoseconds is { } wall ? Ms(wall / 1e6) : "—")).Append("</td>")
                 .Append("<td class=\"num\">").Append(UiHtml.Text(row.WaitNanoseconds is { } wait ? Ms(wait / 1e6) : "—")).Append("</td>")
                 .Append("<td class=\"num\">").Append(UiHtml.Text(row.AllocatedBytes is { } bytes ? UiHtml.Size(bytes) : "—")).Append("</td>")
                 .Append("<td class=\"num\">").Append(row.Samples.ToString("N0", CultureInfo.InvariantCulture)).Append("</td><td><ol class=\"frames\">");

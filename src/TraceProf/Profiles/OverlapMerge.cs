@@ -48,13 +48,22 @@ internal static class OverlapMerge
         ArgumentNullException.ThrowIfNull(parts);
         ArgumentNullException.ThrowIfNull(comments);
 
+        // Two perf_event samplers (an on-demand capture's and the recorder's) sample a thread independently, each at its
+        // own phase, 100 Hz of CPU: their samples of one stretch of time are different events that rarely share a 10 ms
+        // bucket. Their parts are compared per 100 ms window of buckets instead, so one copy of that stretch is kept.
+        var windows = new bool[parts.Count];
+        for (var p = 0; p < parts.Count; p++)
+        {
+            windows[p] = IsPerfCpu(parts[p].Profile);
+        }
+
         // Pass 1: events per (group, thread, bucket) per part.
         var counts = new Dictionary<(string Group, string Thread, string Bucket), long[]>();
         for (var p = 0; p < parts.Count; p++)
         {
             foreach (var sample in parts[p].Profile.Samples)
             {
-                if ((keep is null || keep(sample)) && KeyOf(parts[p].OverlapGroup, sample) is { } key)
+                if ((keep is null || keep(sample)) && KeyOf(parts[p].OverlapGroup, sample, windows[p]) is { } key)
                 {
                     if (!counts.TryGetValue(key, out var perPart))
                     {
@@ -93,7 +102,7 @@ internal static class OverlapMerge
             }
 
             var events = sample.Values[0];
-            if (KeyOf(parts[part].OverlapGroup, sample) is not { } key)
+            if (KeyOf(parts[part].OverlapGroup, sample, windows[part]) is not { } key)
             {
                 unbucketed[part] += events;
                 kept[part] += events;
@@ -160,7 +169,16 @@ internal static class OverlapMerge
         return string.Create(CultureInfo.InvariantCulture, $"Each sample once: {contributed} of {contributions.Count} snapshot(s) contributed: {string.Join("; ", parts)}.");
     }
 
-    private static (string, string, string)? KeyOf(string group, ProfileSample sample)
+    /// <summary>The width of the windows perf_event CPU parts are compared in (ten buckets, ten samples of a busy thread).</summary>
+    internal const int PerfWindowMilliseconds = 100;
+
+    // A perf_event CPU profile has samples and cpu only; EventPipe's has a wall column too (Kinds/Cpu/CpuSampleAggregator).
+    private static bool IsPerfCpu(Profile profile) =>
+        profile.SampleTypes.Count == 2
+        && profile.SampleTypes[0] == WellKnownSampleTypes.Samples
+        && profile.SampleTypes[1] == WellKnownSampleTypes.Cpu;
+
+    private static (string, string, string)? KeyOf(string group, ProfileSample sample, bool window)
     {
         string? thread = null;
         string? bucket = null;
@@ -177,6 +195,16 @@ internal static class OverlapMerge
             }
         }
 
-        return thread is null || bucket is null ? null : (group, thread, bucket);
+        if (thread is null || bucket is null)
+        {
+            return null;
+        }
+
+        if (window && long.TryParse(bucket, NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
+        {
+            bucket = string.Create(CultureInfo.InvariantCulture, $"perf:{ms - (ms % PerfWindowMilliseconds)}");
+        }
+
+        return (group, thread, bucket);
     }
 }

@@ -8,6 +8,7 @@ using TraceProf.Parsing;
 using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using TraceProf.Storage;
+using Xunit.Abstractions;
 
 namespace TraceProf.Tests.Capture;
 
@@ -16,7 +17,7 @@ namespace TraceProf.Tests.Capture;
 /// CAP_PERFMON); elsewhere each test skips and says why. The EPERM fallback runs everywhere, through a fake opener.
 /// </summary>
 [Collection("EventPipe")]
-public sealed class PerfEventCpuSamplerTests : IDisposable
+public sealed class PerfEventCpuSamplerTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly (bool Available, string Reason) Perf = PerfEventCpuSampler.Probe();
     private readonly TempFolder _folder = new();
@@ -44,7 +45,7 @@ public sealed class PerfEventCpuSamplerTests : IDisposable
 
         // CLOCK_MONOTONIC (use_clockid) is the Stopwatch's clock: every sample falls inside the run, none a clock apart.
         Assert.All(sink.Samples, s => Assert.InRange(s.Time, before, after));
-        Assert.All(sink.Samples, s => Assert.All(s.Frames, f => Assert.True(f < unchecked((ulong)-4095L), "context markers are skipped")));
+        Assert.All(sink.Samples, s => Assert.All(s.Frames, f => Assert.True(f < unchecked((ulong)-4095L) || IsCandidateMarker(f), "the kernel's context markers are skipped")));
         Assert.All(hotSamples, s => Assert.NotEmpty(s.Frames));
     }
 
@@ -187,6 +188,99 @@ public sealed class PerfEventCpuSamplerTests : IDisposable
         Assert.Empty(Directory.GetFiles(tmp));
     }
 
+    [SkippableFact]
+    public void Sampler_NativeLeafWithoutFramePointer_CarriesTheReturnAddressFoundOnItsStack()
+    {
+        Skip.IfNot(Perf.Available, "perf_event is not available here: " + Perf.Reason);
+        var sink = new CollectingSink();
+        int hotTid;
+        long nativeLeaves;
+        long found;
+        int deepest;
+        using (var sampler = PerfEventCpuSampler.Start(new PerfSamplerSettings { Period = TimeSpan.FromMilliseconds(1) }, sink))
+        {
+            using var hot = new SinLoopThread();
+            hotTid = hot.ThreadId;
+            Thread.Sleep(1000);
+            nativeLeaves = sampler.NativeLeaves;
+            found = sampler.CallerCandidatesFound;
+            deepest = sampler.DeepestCandidateBytes;
+        }
+
+        // Math.Sin is libm's sin, built without frame pointers: most of the loop's samples have it as their leaf, and
+        // each of those must carry a candidate (the return address into SinLoop) found within the stack copy.
+        var names = NativeFrameNames.OfThisProcess();
+        var hotSamples = sink.Samples.Where(s => s.Thread == hotTid && s.Frames.Length > 0).ToList();
+        var inLibm = hotSamples.Where(s => names.Resolve(s.Frames[0], out _, out var module) && module.StartsWith("libm", StringComparison.Ordinal)).ToList();
+        var withCandidate = inLibm.Count(s => s.Frames.Length > 2 && IsCandidateMarker(s.Frames[1]));
+        output.WriteLine($"{withCandidate} of {inLibm.Count} libm samples carry a caller candidate; {found} of {nativeLeaves} native leaves overall; deepest first candidate {deepest} bytes above SP");
+        Assert.True(inLibm.Count >= 20, $"expected the sin loop's thread to be sampled in libm; {inLibm.Count} of its {hotSamples.Count} samples were (native leaves overall {nativeLeaves})");
+        Assert.True(withCandidate >= inLibm.Count * 9 / 10, $"{withCandidate} of {inLibm.Count} libm samples carry a caller candidate ({found} of {nativeLeaves} native leaves overall; deepest first candidate {deepest} bytes above SP)");
+        Assert.InRange(deepest, 8, (int)PerfEventNative.StackDumpBytes);
+    }
+
+    [SkippableFact]
+    [Trait("Category", "EventPipe")]
+    public async Task Coordinator_PerfCpuCapture_PutsTheManagedCallerOfANativeLeafDirectlyAboveIt()
+    {
+        Skip.IfNot(Perf.Available, "perf_event is not available here: " + Perf.Reason);
+        using var store = new SqliteSnapshotStore(new SnapshotStoreOptions { Path = _folder.File("store") }, TimeProvider.System);
+        var coordinator = new CaptureCoordinator(new EventPipeCaptureSource(), store, new CaptureCoordinatorOptions
+        {
+            TempDirectory = _folder.File("tmp"),
+            ServiceName = "tests",
+            CpuSampler = CpuSamplerChoice.Resolve(CpuSamplerMode.Perf),
+        });
+        CaptureOutcome outcome;
+        using (new SinLoopThread())
+        {
+            outcome = await coordinator.CaptureAsync(new CaptureRequest(CaptureKind.Cpu, TimeSpan.FromSeconds(2), ActivityTraceId.CreateRandom(), default), CancellationToken.None);
+        }
+
+        // The kernel's frame-pointer walk alone gives libm.so.6!… ← SinLoopThread.Run (SpendTimeInSin skipped): the
+        // stack copy puts SpendTimeInSin back, directly above the libm frame, in (nearly) every such sample.
+        var profile = PprofDecoder.Decode(new MemoryStream(outcome.Pprof.ToArray()));
+        var inLibm = profile.Samples.Where(s => s.Stack.Count > 1 && profile.Frames[s.Stack[0]].ModuleName.StartsWith("libm", StringComparison.Ordinal)).ToList();
+        var total = inLibm.Sum(s => s.Values[0]);
+        var direct = inLibm.Where(s => profile.Frames[s.Stack[1]].FunctionName.Contains(SinLoopThread.MethodName, StringComparison.Ordinal)).Sum(s => s.Values[0]);
+        var callers = string.Join("; ", inLibm.GroupBy(s => profile.Frames[s.Stack[1]].FunctionName).Select(g => (g.Key, N: g.Sum(s => s.Values[0]))).OrderByDescending(g => g.N).Take(5).Select(g => $"{g.Key} {g.N}"));
+        output.WriteLine($"{direct} of {total} libm samples have {SinLoopThread.MethodName} directly above; callers: {callers}");
+        output.WriteLine(string.Join(Environment.NewLine, profile.Comments));
+        Assert.True(total >= 20, $"expected the sin loop in libm in the profile; {total} samples there");
+        Assert.True(direct >= total * 9 / 10, $"{direct} of {total} libm samples have {SinLoopThread.MethodName} directly above; callers: {callers}");
+        Assert.Contains(profile.Comments, c => c.Contains("got back the managed caller", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void CodeRegions_ClassJittedAndReadyToRunCodeAsManaged_AndElfFilesAsNative()
+    {
+        var regions = CodeRegions.Parse(
+        [
+            "7f0000000000-7f0000100000 r-xp 00002000 08:01 11 /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.0/libcoreclr.so",
+            "7f0000100000-7f0000200000 r--p 00102000 08:01 11 /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.0/libcoreclr.so",
+            "7f1000000000-7f1000100000 r-xp 00000000 00:00 0 ",
+            "7f1000200000-7f1000300000 r-xp 00000000 00:00 0",
+            "7f2000000000-7f2000100000 r-xp 00000000 00:01 5 /memfd:doublemapper (deleted)",
+            "7f3000000000-7f3000100000 r-xp 00001000 08:01 12 /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.0/System.Private.CoreLib.dll",
+            "7ffd00000000-7ffd00002000 r-xp 00000000 00:00 0                          [vdso]",
+        ]);
+        var table = new CodeRegions(() => [], TimeProvider.System);
+        Assert.Equal(6, regions.Length);
+        Assert.Equal(CodeKind.Native, Kind(regions, 0x7f0000000010));
+        Assert.Equal(CodeKind.None, Kind(regions, 0x7f0000100010)); // not executable
+        Assert.Equal(CodeKind.Managed, Kind(regions, 0x7f1000000010));
+        Assert.Equal(CodeKind.Managed, Kind(regions, 0x7f1000200010));
+        Assert.Equal(CodeKind.Managed, Kind(regions, 0x7f2000000010));
+        Assert.Equal(CodeKind.Managed, Kind(regions, 0x7f3000000010));
+        Assert.Equal(CodeKind.Native, Kind(regions, 0x7ffd00000010));
+        Assert.Equal(CodeKind.None, table.Classify(0x7f0000000010));
+
+        static CodeKind Kind(CodeRegions.Region[] regions, ulong address) =>
+            regions.FirstOrDefault(r => address >= r.Start && address < r.End).Kind;
+    }
+
+    private static bool IsCandidateMarker(ulong word) => word - PerfEventNative.CallerCandidatesMarker - 1 < PerfEventNative.MaxCallerCandidates;
+
     private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
 
     private sealed class CollectingSink : IPerfSampleSink
@@ -194,6 +288,61 @@ public sealed class PerfEventCpuSamplerTests : IDisposable
         public List<(int Thread, long Time, ulong[] Frames)> Samples { get; } = [];
 
         public void OnSample(int threadId, long timestamp, ReadOnlySpan<ulong> frames) => Samples.Add((threadId, timestamp, frames.ToArray()));
+    }
+
+    /// <summary>A thread whose CPU goes to libm's sin (no frame pointer), called from one managed method.</summary>
+    private sealed class SinLoopThread : IDisposable
+    {
+        public const string MethodName = "SinLoopThread.SpendTimeInSin";
+
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Thread _thread;
+        private readonly ManualResetEventSlim _started = new();
+        private int _tid;
+
+        public SinLoopThread()
+        {
+            _thread = new Thread(Run) { IsBackground = true, Name = "sin-loop" };
+            _thread.Start();
+            _started.Wait();
+        }
+
+        public static double Sink { get; private set; }
+
+        public int ThreadId => _tid;
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _thread.Join();
+            _stop.Dispose();
+            _started.Dispose();
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static double SpendTimeInSin(double seed)
+        {
+            var x = 0.0;
+            for (var i = 0; i < 100_000; i++)
+            {
+                x += Math.Sin(seed + i);
+            }
+
+            return x;
+        }
+
+        private void Run()
+        {
+            _tid = OsThreadId.Current;
+            _started.Set();
+            var seed = 0.5;
+            while (!_stop.IsCancellationRequested)
+            {
+                seed = SpendTimeInSin(seed) * 1e-9;
+            }
+
+            Sink = seed;
+        }
     }
 
     private sealed class TidHotLoop : IDisposable

@@ -44,6 +44,25 @@ public sealed class OverlapMergeTests
     }
 
     [Fact]
+    public void Merge_TwoPerfCpuSnapshotsOfOneStretch_KeepOneCopyPer100MsWindow_NotBoth()
+    {
+        // Two perf_event samplers sample thread 11 independently: 100 Hz each, different phases, so their samples fall in
+        // different 10 ms buckets of the same 100 ms. EventPipe's rule (per bucket) would keep both: twice the time.
+        var capture = PerfProfile(("11", "1000", 1), ("11", "1020", 1), ("11", "1040", 1), ("11", "1060", 1), ("11", "1100", 1));
+        var recorder = PerfProfile(("11", "1010", 1), ("11", "1030", 1), ("11", "1050", 1), ("11", "1110", 1), ("11", "1130", 1), ("11", "1200", 1));
+        var merged = OverlapMerge.Merge([Part(capture, "capture", "g"), Part(recorder, "recorder", "g")], null, _ => [], out var used);
+
+        // Window 1000: capture 4, recorder 3 → capture's 4. Window 1100: 1 vs 2 → recorder's 2. Window 1200: recorder's 1.
+        Assert.Equal(4 + 2 + 1, merged.Total(0));
+        Assert.Equal(new MergeContribution("capture", 4, 1, 0), used[0]);
+        Assert.Equal(new MergeContribution("recorder", 3, 3, 0), used[1]);
+
+        // EventPipe snapshots keep the per-bucket rule: these buckets are all different, so nothing is dropped.
+        var eventPipe = OverlapMerge.Merge([Part(Profile(("11", "1000", 1)), "a", "g"), Part(Profile(("11", "1010", 1)), "b", "g")], null, _ => [], out _);
+        Assert.Equal(2, eventPipe.Total(0));
+    }
+
+    [Fact]
     public void Merge_KeepFilterAppliesBeforeCounting()
     {
         var a = Profile(("11", "100", 5));
@@ -74,6 +93,17 @@ public sealed class OverlapMergeTests
                 ? [new("thread_id", thread), Trace]
                 : [new("thread_id", thread), Trace, new(SpanLabels.TimeBucket, bucket)];
             builder.Add([ShopProfile.Hot], [events, events * 10, events * 10], labels);
+        }
+
+        return builder.Build();
+    }
+
+    private static Profile PerfProfile(params (string Thread, string Bucket, long Events)[] rows)
+    {
+        var builder = new ProfileBuilder([WellKnownSampleTypes.Samples, WellKnownSampleTypes.Cpu], 1);
+        foreach (var (thread, bucket, events) in rows)
+        {
+            builder.Add([ShopProfile.Hot], [events, events * 10_000_000], [new("thread_id", thread), Trace, new(SpanLabels.TimeBucket, bucket)]);
         }
 
         return builder.Build();

@@ -19,7 +19,11 @@ internal interface IPerfSampleSink
     /// <summary>One sample: the thread was on a CPU, in user code, when its CPU clock crossed a period.</summary>
     /// <param name="threadId">The OS thread id (the same id EventPipe and <c>gettid</c> give).</param>
     /// <param name="timestamp">When, on the <see cref="Stopwatch"/> clock (CLOCK_MONOTONIC, as EventPipe's).</param>
-    /// <param name="frames">The user-space call chain, leaf first, context markers removed. Valid during the call only.</param>
+    /// <param name="frames">
+    /// The user-space call chain, leaf first, the kernel's context markers removed. Valid during the call only. When the
+    /// leaf is native code, the leaf may be followed by <see cref="PerfEventNative.CallerCandidatesMarker"/> + n and n
+    /// return addresses found on its stack (the caller the kernel's frame-pointer walk skips; see docs/frames.md).
+    /// </param>
     void OnSample(int threadId, long timestamp, ReadOnlySpan<ulong> frames);
 }
 
@@ -76,6 +80,11 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
     private readonly Thread _thread;
     private byte[] _scratch = [];
     private ulong[] _frames = new ulong[256];
+    private readonly CodeRegions _code = new();
+    private readonly ulong[] _candidates = new ulong[PerfEventNative.MaxCallerCandidates];
+    private long _nativeLeaves;
+    private long _callersFound;
+    private int _deepestCandidate;
     private PerfEventNative.PollFd[] _pollFds = [];
     private Ring[] _pollRings = [];
     private bool _pollStale = true;
@@ -117,6 +126,15 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
 
     /// <summary>Gets how many threads got a 1-page ring because the locked-memory budget ran short.</summary>
     public long SmallRings => Interlocked.Read(ref _smallRings);
+
+    /// <summary>Gets the samples whose leaf was in native code (an ELF file's code).</summary>
+    public long NativeLeaves => Interlocked.Read(ref _nativeLeaves);
+
+    /// <summary>Gets the samples of a native leaf that carry caller candidates found on the leaf's stack.</summary>
+    public long CallerCandidatesFound => Interlocked.Read(ref _callersFound);
+
+    /// <summary>Gets the deepest first candidate so far, in bytes above the stack pointer (what the stack copy must hold).</summary>
+    public int DeepestCandidateBytes => Volatile.Read(ref _deepestCandidate);
 
     /// <summary>Gets the threads sampled now (each one fd and one ring).</summary>
     public int ActiveThreads => Volatile.Read(ref _active);
@@ -527,7 +545,9 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
 
     private void OnSample(ReadOnlySpan<byte> record)
     {
-        // IP | TID | TIME | CALLCHAIN: header(8) ip(8) pid(4) tid(4) time(8) nr(8) ips(8 × nr).
+        // IP | TID | TIME | CALLCHAIN | REGS_USER | STACK_USER, in the kernel's order (perf_output_sample):
+        // header(8) ip(8) pid(4) tid(4) time(8) nr(8) ips(8 × nr), then abi(8) regs(8 × bits of the mask) when abi is
+        // not NONE, then size(8) and, when size is not 0, data(size) dyn_size(8): dyn_size of the data are the stack.
         if (record.Length < 40)
         {
             return;
@@ -536,29 +556,150 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
         var ip = BinaryPrimitives.ReadUInt64LittleEndian(record[8..]);
         var tid = BinaryPrimitives.ReadInt32LittleEndian(record[20..]);
         var time = BinaryPrimitives.ReadInt64LittleEndian(record[24..]);
-        var nr = (int)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(record[32..]), (ulong)((record.Length - 40) / 8));
-        if (_frames.Length < nr + 1)
+        var declared = BinaryPrimitives.ReadUInt64LittleEndian(record[32..]);
+        var nr = (int)Math.Min(declared, (ulong)((record.Length - 40) / 8));
+        if (_frames.Length < nr + 2 + PerfEventNative.MaxCallerCandidates)
         {
-            _frames = new ulong[nr + 1];
+            _frames = new ulong[nr + 2 + PerfEventNative.MaxCallerCandidates];
         }
 
+        // The candidates go right after the leaf: the chain is written from index 2 + MaxCallerCandidates and moved.
+        var first = 2 + PerfEventNative.MaxCallerCandidates;
         var n = 0;
         for (var i = 0; i < nr; i++)
         {
             var address = BinaryPrimitives.ReadUInt64LittleEndian(record[(40 + (i * 8))..]);
             if (address < PerfEventNative.ContextMarkerFloor)
             {
-                _frames[n++] = address;
+                _frames[first + n++] = address;
             }
         }
 
         if (n == 0)
         {
-            _frames[n++] = ip; // the kernel could not walk the stack: the leaf alone
+            _frames[first + n++] = ip; // the kernel could not walk the stack: the leaf alone
+        }
+
+        var chain = _frames.AsSpan(first, n);
+        var found = nr == (int)declared ? FindCallerCandidates(record[(40 + (nr * 8))..], chain) : 0;
+        Span<ulong> frames;
+        if (found == 0)
+        {
+            frames = chain;
+        }
+        else
+        {
+            // leaf, marker + found, the candidates, then the rest of the chain, which stays where it is: the leaf is
+            // copied first, then the candidates end where it was.
+            var start = first - found - 1;
+            _frames[start] = chain[0];
+            _frames[start + 1] = PerfEventNative.CallerCandidatesMarker + (ulong)found;
+            _candidates.AsSpan(0, found).CopyTo(_frames.AsSpan(start + 2));
+            frames = _frames.AsSpan(start, n + found + 1);
         }
 
         Interlocked.Increment(ref _samples);
-        _sink.OnSample(tid, ToStopwatch(time), _frames.AsSpan(0, n));
+        _sink.OnSample(tid, ToStopwatch(time), frames);
+    }
+
+    /// <summary>
+    /// The kernel walks a user stack by frame pointers, so a native leaf that keeps none (libm's sin, the runtime's
+    /// write barriers) leaves the frame pointer its managed caller set: the walk goes from the leaf straight to the
+    /// caller's caller. The skipped return address is on the stack between the stack pointer and that frame pointer.
+    /// This takes, when the leaf is native, the first words of that range that point into managed-capable code and
+    /// differ from the chain's second entry (stopping at one equal to it: the chain is complete), into <see cref="_candidates"/>.
+    /// On arm64 the link register comes first (a frameless leaf's return address stays in it).
+    /// </summary>
+    /// <param name="tail">The record after the call chain: registers and the stack copy.</param>
+    /// <param name="chain">The call chain, leaf first.</param>
+    /// <returns>How many candidates were found.</returns>
+    private int FindCallerCandidates(ReadOnlySpan<byte> tail, ReadOnlySpan<ulong> chain)
+    {
+        var mask = PerfEventNative.RegsMask;
+        if (mask == 0 || tail.Length < 8 || BinaryPrimitives.ReadUInt64LittleEndian(tail) == PerfEventNative.RegsAbiNone)
+        {
+            return 0;
+        }
+
+        var registers = System.Numerics.BitOperations.PopCount(mask);
+        if (tail.Length < 8 + (registers * 8) + 8)
+        {
+            return 0;
+        }
+
+        // In mask order: x86-64 BP, SP, IP; arm64 FP, LR, SP, PC.
+        var arm64 = registers == 4;
+        var fp = BinaryPrimitives.ReadUInt64LittleEndian(tail[8..]);
+        var lr = arm64 ? BinaryPrimitives.ReadUInt64LittleEndian(tail[16..]) : 0;
+        var sp = BinaryPrimitives.ReadUInt64LittleEndian(tail[(arm64 ? 24 : 16)..]);
+        var stackPart = tail[(8 + (registers * 8))..];
+        var size = BinaryPrimitives.ReadUInt64LittleEndian(stackPart);
+        ReadOnlySpan<byte> stack = [];
+        if (size > 0 && (ulong)stackPart.Length >= 16 + size)
+        {
+            var dynamic = BinaryPrimitives.ReadUInt64LittleEndian(stackPart[(8 + (int)size)..]);
+            stack = stackPart.Slice(8, (int)Math.Min(size, dynamic));
+        }
+
+        var leafKind = _code.Classify(chain[0]);
+        if (leafKind == CodeKind.None || (chain.Length > 1 && _code.Classify(chain[1]) == CodeKind.None))
+        {
+            // Code mapped since the last read (new jitted code, a library loaded): read again (rate-limited).
+            _ = _code.Refresh();
+            leafKind = _code.Classify(chain[0]);
+        }
+
+        if (leafKind != CodeKind.Native)
+        {
+            return 0;
+        }
+
+        Interlocked.Increment(ref _nativeLeaves);
+        var caller = chain.Length > 1 ? chain[1] : 0;
+        var found = 0;
+        if (arm64 && lr != 0 && _code.Classify(lr) == CodeKind.Managed)
+        {
+            if (lr == caller)
+            {
+                return 0;
+            }
+
+            _candidates[found++] = lr;
+        }
+
+        // Up to the frame pointer when it is above the stack pointer within the copy (the caller's frame begins there),
+        // else the whole copy (a leaf that uses the frame pointer register for data).
+        var words = stack.Length / 8;
+        if (fp > sp && fp - sp < (ulong)stack.Length)
+        {
+            words = (int)((fp - sp) / 8);
+        }
+
+        for (var i = 0; i < words && found < PerfEventNative.MaxCallerCandidates; i++)
+        {
+            var word = BinaryPrimitives.ReadUInt64LittleEndian(stack[(i * 8)..]);
+            if (word == caller)
+            {
+                break; // the chain already has this return address: nothing was skipped
+            }
+
+            if (_code.Classify(word) == CodeKind.Managed)
+            {
+                if (found == 0 && (i + 1) * 8 > _deepestCandidate)
+                {
+                    Volatile.Write(ref _deepestCandidate, (i + 1) * 8);
+                }
+
+                _candidates[found++] = word;
+            }
+        }
+
+        if (found > 0)
+        {
+            Interlocked.Increment(ref _callersFound);
+        }
+
+        return found;
     }
 
     /// <summary>CLOCK_MONOTONIC nanoseconds on the Stopwatch clock (the same clock on Linux, where its frequency is 1 GHz).</summary>

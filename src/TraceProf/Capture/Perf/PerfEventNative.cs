@@ -4,7 +4,9 @@ namespace TraceProf.Capture;
 
 // Hand-written on purpose: no .NET library opens perf_event sampling events in its own process (the perf tool,
 // libpfm and bcc are native; dotnet-trace and TraceEvent read EventPipe/ETW only), and shipping a native helper is
-// what this design avoids. The layout below is the kernel's uapi <linux/perf_event.h>, PERF_ATTR_SIZE_VER5.
+// what this design avoids. The layout below is the kernel's uapi <linux/perf_event.h>, PERF_ATTR_SIZE_VER5, and the
+// PERF_RECORD_SAMPLE layout PerfEventCpuSampler reads is that header's too (a system call's record format: the fields
+// present follow the sample_type bits in the kernel's order, registers in the order of their mask bits).
 
 /// <summary>The kernel's perf_event interface, reached through libc: <c>syscall</c>, <c>mmap</c>, <c>ioctl</c>, <c>poll</c>.</summary>
 internal static class PerfEventNative
@@ -15,6 +17,23 @@ internal static class PerfEventNative
     public const ulong SampleTid = 1 << 1;
     public const ulong SampleTime = 1 << 2;
     public const ulong SampleCallchain = 1 << 5;
+    public const ulong SampleRegsUser = 1 << 12;
+    public const ulong SampleStackUser = 1 << 13;
+
+    // PERF_SAMPLE_REGS_USER: the registers asked for, written in the order of their bits in the mask. On both machines
+    // the three are (frame pointer, stack pointer, instruction pointer), in that order: x86-64 BP 6, SP 7, IP 8
+    // (arch/x86/include/uapi/asm/perf_regs.h); arm64 x29 29, lr 30, sp 31, pc 32 (arch/arm64/include/uapi/asm/perf_regs.h),
+    // where the link register is the fourth (a frameless leaf's caller is still in it).
+    public const ulong RegsMaskX64 = (1UL << 6) | (1UL << 7) | (1UL << 8);
+    public const ulong RegsMaskArm64 = (1UL << 29) | (1UL << 30) | (1UL << 31) | (1UL << 32);
+    public const ulong RegsAbiNone = 0;          // PERF_SAMPLE_REGS_ABI_NONE: no registers (the record has only the abi word)
+
+    /// <summary>
+    /// Bytes of the user stack copied from the stack pointer up with each sample (PERF_SAMPLE_STACK_USER; a multiple
+    /// of 8). A native leaf without a frame pointer (libm's sin, the runtime's write barriers) has its return address
+    /// within its own few spills of the stack pointer; 512 bytes covered every one the tests and the sample measured.
+    /// </summary>
+    public const uint StackDumpBytes = 512;
 
     // perf_event_attr flag bits (the bit-field word at offset 40).
     public const ulong FlagDisabled = 1UL << 0;
@@ -39,6 +58,16 @@ internal static class PerfEventNative
     // Callchain entries at or above (u64)-4095 are context markers (PERF_CONTEXT_USER, _KERNEL, …), not addresses.
     public const ulong ContextMarkerFloor = unchecked((ulong)-4095L);
 
+    /// <summary>
+    /// Our own marker in a delivered stack, in the context-marker range (the kernel's are -32 … -2560): <c>marker + n</c>
+    /// right after the leaf says the next n words (1 … <see cref="MaxCallerCandidates"/>) are return addresses into
+    /// possibly managed code found on the stack of a native leaf; the method table decides when the stack is named.
+    /// </summary>
+    public const ulong CallerCandidatesMarker = unchecked((ulong)-4000L);
+
+    /// <summary>The most caller candidates one sample carries.</summary>
+    public const int MaxCallerCandidates = 2;
+
     public const int ProtRead = 1;
     public const int ProtWrite = 2;
     public const int MapShared = 1;
@@ -62,6 +91,14 @@ internal static class PerfEventNative
         _ => -1,
     };
 
+    /// <summary>The registers each sample carries on this machine (frame pointer, stack pointer, instruction pointer; arm64 also the link register), or 0 where unknown.</summary>
+    public static ulong RegsMask => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => RegsMaskX64,
+        Architecture.Arm64 => RegsMaskArm64,
+        _ => 0,
+    };
+
     /// <summary>perf_event_attr, PERF_ATTR_SIZE_VER5 (112 bytes; use_clockid since Linux 4.1).</summary>
     [StructLayout(LayoutKind.Explicit, Size = 112)]
     public struct PerfEventAttr
@@ -74,6 +111,8 @@ internal static class PerfEventNative
         [FieldOffset(32)] public ulong ReadFormat;
         [FieldOffset(40)] public ulong Flags;
         [FieldOffset(48)] public uint WakeupWatermark;
+        [FieldOffset(80)] public ulong SampleRegsUser;
+        [FieldOffset(88)] public uint SampleStackUser;
         [FieldOffset(92)] public int ClockId;
         [FieldOffset(108)] public ushort SampleMaxStack;
     }
@@ -119,7 +158,9 @@ internal static class PerfEventNative
         Size = 112,
         Config = CountSwCpuClock,
         SamplePeriod = periodNs,
-        SampleType = SampleIp | SampleTid | SampleTime | SampleCallchain,
+        SampleType = SampleIp | SampleTid | SampleTime | SampleCallchain | (RegsMask != 0 ? SampleRegsUser | SampleStackUser : 0),
+        SampleRegsUser = RegsMask,
+        SampleStackUser = RegsMask != 0 ? StackDumpBytes : 0,
         Flags = FlagExcludeKernel | FlagExcludeHv | FlagExcludeCallchainKernel | FlagUseClockId | FlagWatermark,
         WakeupWatermark = wakeupBytes,
         ClockId = ClockMonotonic,

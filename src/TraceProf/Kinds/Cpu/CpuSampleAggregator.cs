@@ -112,7 +112,10 @@ internal sealed class CpuSampleAggregator
         var resolver = new FrameResolver(methods, builder, rawFrames, perf?.NativeNames);
         var frameStacks = new int[]?[Stacks.Count];
         var unresolvedStacks = new bool[Stacks.Count];
+        var restoredStacks = perf is null ? null : new bool[Stacks.Count];
+        var splice = perf is null ? [] : new ulong[256];
         long unresolvedSamples = 0;
+        long restoredSamples = 0;
         var threadIds = new Dictionary<int, ProfileLabel[]>();
         var labels = new List<ProfileLabel>();
         var values = new long[3];
@@ -126,8 +129,20 @@ internal sealed class CpuSampleAggregator
 
             if (frameStacks[key.Stack] is null)
             {
-                frameStacks[key.Stack] = resolver.Resolve(Stacks.Get(key.Stack));
+                var raw = Stacks.Get(key.Stack);
+                if (restoredStacks is not null)
+                {
+                    // The perf sampler's caller candidates of a native leaf: the method table picks one or none.
+                    raw = NativeLeafCallers.Splice(raw, methods, ref splice, out restoredStacks[key.Stack]);
+                }
+
+                frameStacks[key.Stack] = resolver.Resolve(raw);
                 unresolvedStacks[key.Stack] = resolver.LastHadUnresolved;
+            }
+
+            if (restoredStacks is not null && restoredStacks[key.Stack])
+            {
+                restoredSamples += count;
             }
 
             var frames = frameStacks[key.Stack]!;
@@ -161,6 +176,7 @@ internal sealed class CpuSampleAggregator
             builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"TraceProf CPU profile (perf_event sampler): {SamplerEvents} samples, one per {samplingInterval.TotalMilliseconds} ms of a thread's CPU time in user space; cpu = on-CPU time (managed and native code), no wall column."));
             builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{perf.LostSamples} samples lost (a thread's ring was full), {perf.ThreadsFailed} threads could not be sampled, {perf.ThreadsOverCap} over the thread cap; {perf.ThreadsAttached} threads sampled; {perf.DroppedOverCap} dropped over the capture's bound."));
             builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{resolver.UnresolvedAddresses} distinct frame addresses could not be resolved ({unresolvedSamples} of {SamplerEvents} samples have one); {resolver.NativeAddresses} named from native modules (symbols, unwind tables, ready-to-run images)."));
+            builder.AddComment(string.Create(CultureInfo.InvariantCulture, $"{restoredSamples} samples of a native leaf got back the managed caller the kernel's frame-pointer walk skips, found on the leaf's stack (docs/frames.md)."));
             return builder.Build();
         }
 

@@ -76,7 +76,7 @@ internal sealed class PerfCpuSamples : IPerfSampleSink
         return profile;
     }
 
-    /// <summary>Reads only method and module names from a capture.</summary>
+    /// <summary>Reads only method and module names (and the methods' IL-to-native maps, for source lines) from a capture.</summary>
     private sealed class MethodNames : ProfilingEventHandler
     {
         public MethodAddressTable Methods { get; } = new();
@@ -95,6 +95,13 @@ internal sealed class PerfCpuSamples : IPerfSampleSink
             {
                 case ProfilingEvent.MethodLoad:
                     Methods.AddMethod(payload);
+                    break;
+                case ProfilingEvent.ILToNativeMap:
+                    Methods.AddILToNativeMap(payload, rundown: false);
+                    break;
+                case ProfilingEvent.RundownILToNativeMap:
+                    // Source lines, as the EventPipe path gives them (go tool pprof -list).
+                    Methods.AddILToNativeMap(payload, rundown: true);
                     break;
                 case ProfilingEvent.ModuleLoad:
                     Methods.AddModule(payload);
