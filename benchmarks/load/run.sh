@@ -5,8 +5,10 @@
 #   benchmarks/load/run.sh [seconds per measurement, default 15] [rounds, default 3]
 # REQUEST_PATH=/trouble/throw?count=1 measures another endpoint (default /orders/quote?items=2).
 # EXCEPTIONS_PER_SECOND=1000 holds a paced background stream of thrown-and-caught exceptions during every measurement
-# (one wrk connection, a request every 10 ms to /trouble/throw?count=N/100; wrk alone cannot hold a rate, its Lua
-# delay() can) — the same for every mode, so the table shows what recording them costs the measured endpoint.
+# (two wrk connections, each sending a request 10 ms after its last answer to /trouble/throw?count=N/100; wrk alone
+# cannot hold a rate, its Lua delay() comes close: about N/s when an answer takes ~10 ms under the measured load, more
+# when it is faster) — the same for every mode, and the rate it reached is printed, so the table shows what recording
+# them costs the measured endpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
@@ -39,7 +41,7 @@ per_request=$(( (${EXCEPTIONS_PER_SECOND:-0} + 99) / 100 ))
 measure() {
   local background=""
   if (( per_request > 0 )); then
-    wrk -t1 -c1 -d"$((seconds + 1))s" -s "$paced" "$url/trouble/throw?count=$per_request" >"$paced.out" &
+    wrk -t1 -c2 -d"$((seconds + 1))s" -s "$paced" "$url/trouble/throw?count=$per_request" >"$paced.out" &
     background=$!
   fi
   wrk -t1 -c16 -d"${seconds}s" "$url$path" | awk '/Requests\/sec/ {print $2}'
