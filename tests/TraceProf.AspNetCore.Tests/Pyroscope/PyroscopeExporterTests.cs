@@ -34,6 +34,9 @@ public sealed class PyroscopeExporterTests
             {
                 options.FlightRecorder.Enabled = true;
                 options.FlightRecorder.Kinds = "cpu,contention,allocations";
+
+                // EventPipe's sampler: the test checks the wall series too, which perf_event (the default) does not give.
+                options.Cpu.Sampler = "eventpipe";
                 options.Pyroscope.Url = receiver.Url;
                 options.Pyroscope.UploadIntervalSeconds = 5;
                 options.Pyroscope.BasicAuthUser = "1234";
