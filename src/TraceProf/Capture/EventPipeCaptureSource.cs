@@ -149,6 +149,32 @@ internal sealed partial class EventPipeCaptureSource : ICaptureSource
     }
 
     /// <summary>
+    /// Stops a live session whose stream a reader drains, then waits for that reader to end, each bounded by
+    /// <see cref="StopTimeout"/> (the flight recorder's sessions). Never throws for a session that does not stop cleanly:
+    /// returns why, for the caller to log; the caller disposes the session either way.
+    /// </summary>
+    /// <param name="session">The session.</param>
+    /// <param name="readerDone">Completes when the reader has read the stream to its end; null when none reads it.</param>
+    /// <returns>Null, or the failure (a timeout, a broken stream or diagnostics connection).</returns>
+    internal static async Task<Exception?> StopLiveSessionAsync(EventPipeSession session, Task? readerDone)
+    {
+        try
+        {
+            await Task.Run(() => StopSession(session)).WaitAsync(StopTimeout).ConfigureAwait(false);
+            if (readerDone is not null)
+            {
+                await readerDone.WaitAsync(StopTimeout).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or ServerNotAvailableException or ObjectDisposedException)
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>
     /// Stops a session; like every start, one at a time in this process. Sessions starting and stopping at the
     /// same moment (a flight recorder's rundown, captures, hosts starting and stopping in one test process) wedged
     /// the runtime's EventPipe twice in test runs: every later session start waited forever for an answer.

@@ -220,15 +220,10 @@ internal sealed partial class ArmedCpuSampling : IAsyncDisposable
 
         try
         {
-            await Task.Run(() => EventPipeCaptureSource.StopSession(session)).WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
-            if (_reader is { } reader)
+            if (await EventPipeCaptureSource.StopLiveSessionAsync(session, _reader).ConfigureAwait(false) is { } failure)
             {
-                await reader.WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
+                LogStopFailed(_logger, failure);
             }
-        }
-        catch (Exception ex) when (ex is TimeoutException or IOException or ServerNotAvailableException or ObjectDisposedException)
-        {
-            LogStopFailed(_logger, ex);
         }
         finally
         {

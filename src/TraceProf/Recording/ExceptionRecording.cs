@@ -390,12 +390,10 @@ internal sealed partial class ExceptionRecording : IAsyncDisposable
 
         try
         {
-            await Task.Run(() => EventPipeCaptureSource.StopSession(session)).WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
-            await _readerDone.WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or IOException or ServerNotAvailableException or ObjectDisposedException)
-        {
-            LogStopFailed(_logger, ex);
+            if (await EventPipeCaptureSource.StopLiveSessionAsync(session, _readerDone).ConfigureAwait(false) is { } failure)
+            {
+                LogStopFailed(_logger, failure);
+            }
         }
         finally
         {

@@ -17,9 +17,10 @@ using TraceProf.Parsing;
 using TraceProf.Parsing.Streaming;
 using TraceProf.Profiles;
 
-// One piece (over 450 lines): the session's life, the ring and the cut belong together — a cut reads the ring under the
+// One piece (about 500 lines): the session's life, the ring and the cut belong together — a cut reads the ring under the
 // session's timing and feeds each recorded kind's builder (those live in Kinds/); the rest is split out already
-// (RecordingHandler decodes, RecorderMethodNames names, SampleRing stores).
+// (RecordingHandler decodes, RecorderMethodNames names, SampleRing stores, ExceptionRecording and ArmedCpuSampling run
+// the two side sessions). Next to split if it grows: the cut's per-kind profile building, into FlightRecorder.Cut.cs.
 
 namespace TraceProf.Recording;
 
@@ -418,15 +419,10 @@ internal sealed partial class FlightRecorder : IAsyncDisposable
         {
             try
             {
-                await Task.Run(() => EventPipeCaptureSource.StopSession(session)).WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
-                if (_reader is not null)
+                if (await EventPipeCaptureSource.StopLiveSessionAsync(session, _reader is null ? null : _readerDone.Task).ConfigureAwait(false) is { } failure)
                 {
-                    await _readerDone.Task.WaitAsync(EventPipeCaptureSource.StopTimeout).ConfigureAwait(false);
+                    LogStopFailed(_logger, failure);
                 }
-            }
-            catch (Exception ex) when (ex is TimeoutException or IOException or ServerNotAvailableException or ObjectDisposedException)
-            {
-                LogStopFailed(_logger, ex);
             }
             finally
             {

@@ -5,8 +5,10 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-// One piece (over 450 lines): attaching per-thread events, following threads, and draining their rings share the
-// per-thread state (fd, mapped ring, tail) and its one drain thread; split apart they would hand that state around.
+// One piece (about 740 lines): attaching per-thread events, following threads, and draining their rings (now with each
+// sample's user registers and stack copy, scanned for a native leaf's caller) share the per-thread state (fd, mapped
+// ring, tail) and its one drain thread; split apart they would hand that state around. The record layout's decoding is
+// the part that could move out (a PerfRecord reader over a ring span) if the file grows again.
 
 namespace TraceProf.Capture;
 
