@@ -8,6 +8,7 @@ using TraceProf.Parsing;
 using TraceProf.Pipeline;
 using TraceProf.Profiles;
 using TraceProf.Storage;
+using TraceProf.Tests.Parsing;
 using Xunit.Abstractions;
 
 namespace TraceProf.Tests.Capture;
@@ -249,6 +250,39 @@ public sealed class PerfEventCpuSamplerTests(ITestOutputHelper output) : IDispos
         Assert.True(total >= 20, $"expected the sin loop in libm in the profile; {total} samples there");
         Assert.True(direct >= total * 9 / 10, $"{direct} of {total} libm samples have {SinLoopThread.MethodName} directly above; callers: {callers}");
         Assert.Contains(profile.Comments, c => c.Contains("got back the managed caller", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    [Trait("Category", "EventPipe")]
+    public async Task Coordinator_PerfCpuCapture_CarriesSourceLines_TheHotLineOnTop()
+    {
+        Skip.IfNot(Perf.Available, "perf_event is not available here: " + Perf.Reason);
+        using var store = new SqliteSnapshotStore(new SnapshotStoreOptions { Path = _folder.File("store") }, TimeProvider.System);
+        var coordinator = new CaptureCoordinator(new EventPipeCaptureSource(), store, new CaptureCoordinatorOptions
+        {
+            TempDirectory = _folder.File("tmp"),
+            ServiceName = "tests",
+            CpuSampler = CpuSamplerChoice.Resolve(CpuSamplerMode.Perf),
+        });
+        CaptureOutcome outcome;
+        using (var stop = new CancellationTokenSource())
+        {
+            var worker = new Thread(() => SourceLineWorkload.SpinOnOneLine(stop.Token)) { IsBackground = true };
+            worker.Start();
+            outcome = await coordinator.CaptureAsync(new CaptureRequest(CaptureKind.Cpu, TimeSpan.FromSeconds(2), ActivityTraceId.CreateRandom(), default), CancellationToken.None);
+            stop.Cancel();
+            worker.Join();
+        }
+
+        // The light session's IL-to-native maps and the test assembly's PDB give perf samples lines, as EventPipe's have.
+        var profile = PprofDecoder.Decode(new MemoryStream(outcome.Pprof.ToArray()));
+        var byLine = profile.Samples
+            .Where(s => s.Stack.Count > 0 && profile.Frames[s.Stack[0]].FunctionName == SourceLineWorkload.MethodName)
+            .GroupBy(s => (profile.Frames[s.Stack[0]].SourceFile, profile.Frames[s.Stack[0]].SourceLine))
+            .ToDictionary(g => g.Key, g => g.Sum(s => s.Values[0]));
+        output.WriteLine($"hot line {SourceLineWorkload.HotLine}; leaf samples by line: {string.Join(", ", byLine.Select(l => $"{l.Key.SourceLine}={l.Value}"))}");
+        Assert.True(byLine.Values.Sum() >= 20, $"expected the workload's samples in the profile; {byLine.Values.Sum()}");
+        Assert.Equal((SourceLineWorkload.SourceFile, SourceLineWorkload.HotLine), byLine.MaxBy(l => l.Value).Key);
     }
 
     [Fact]
