@@ -545,6 +545,27 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies the code addresses of a callchain (<c>ips</c>, 8 bytes each) into <paramref name="into"/>: the kernel's
+    /// context markers are left out, and so is anything in the first page — a 0 is what a frame-pointer walk reads past
+    /// a broken frame, not code.
+    /// </summary>
+    /// <returns>How many were copied.</returns>
+    internal static int CopyCodeAddresses(ReadOnlySpan<byte> ips, Span<ulong> into)
+    {
+        var n = 0;
+        for (var i = 0; i + 8 <= ips.Length; i += 8)
+        {
+            var address = BinaryPrimitives.ReadUInt64LittleEndian(ips[i..]);
+            if (address is >= PerfEventNative.FirstCodeAddress and < PerfEventNative.ContextMarkerFloor)
+            {
+                into[n++] = address;
+            }
+        }
+
+        return n;
+    }
+
     private void OnSample(ReadOnlySpan<byte> record)
     {
         // IP | TID | TIME | CALLCHAIN | REGS_USER | STACK_USER, in the kernel's order (perf_output_sample):
@@ -567,15 +588,7 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
 
         // The candidates go right after the leaf: the chain is written from index 2 + MaxCallerCandidates and moved.
         var first = 2 + PerfEventNative.MaxCallerCandidates;
-        var n = 0;
-        for (var i = 0; i < nr; i++)
-        {
-            var address = BinaryPrimitives.ReadUInt64LittleEndian(record[(40 + (i * 8))..]);
-            if (address < PerfEventNative.ContextMarkerFloor)
-            {
-                _frames[first + n++] = address;
-            }
-        }
+        var n = CopyCodeAddresses(record.Slice(40, nr * 8), _frames.AsSpan(first));
 
         if (n == 0)
         {

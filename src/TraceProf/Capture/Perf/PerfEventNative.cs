@@ -58,6 +58,9 @@ internal static class PerfEventNative
     // Callchain entries at or above (u64)-4095 are context markers (PERF_CONTEXT_USER, _KERNEL, …), not addresses.
     public const ulong ContextMarkerFloor = unchecked((ulong)-4095L);
 
+    /// <summary>No code is mapped in the first page: an entry below this is a frame-pointer walk gone astray, and is left out.</summary>
+    public const ulong FirstCodeAddress = 4096;
+
     /// <summary>
     /// Our own marker in a delivered stack, in the context-marker range (the kernel's are -32 … -2560): <c>marker + n</c>
     /// right after the leaf says the next n words (1 … <see cref="MaxCallerCandidates"/>) are return addresses into
