@@ -684,28 +684,44 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
 
         // Up to the frame pointer when it is above the stack pointer within the copy (the caller's frame begins there),
         // else the whole copy (a leaf that uses the frame pointer register for data).
-        var words = stack.Length / 8;
-        if (fp > sp && fp - sp < (ulong)stack.Length)
+        var bounded = fp > sp && fp - sp < (ulong)stack.Length;
+        var words = bounded ? (int)((fp - sp) / 8) : stack.Length / 8;
+        var fromLr = found;
+        if (bounded)
         {
-            words = (int)((fp - sp) / 8);
-        }
-
-        for (var i = 0; i < words && found < PerfEventNative.MaxCallerCandidates; i++)
-        {
-            var word = BinaryPrimitives.ReadUInt64LittleEndian(stack[(i * 8)..]);
-            if (word == caller)
+            // Bounded, the return address is the managed word nearest the frame pointer: above it lies only the
+            // caller's frame, which jitted code zeroes (C#'s localsinit) or fills; below it the leaf's own frame, whose
+            // unwritten slots can still hold return addresses of earlier, deeper calls. So from the top down; a word
+            // equal to the chain's caller means what is above it was not skipped.
+            for (var i = words - 1; i >= 0 && found < PerfEventNative.MaxCallerCandidates; i--)
             {
-                break; // the chain already has this return address: nothing was skipped
-            }
-
-            if (_code.Classify(word) == CodeKind.Managed)
-            {
-                if (found == 0 && (i + 1) * 8 > _deepestCandidate)
+                var word = BinaryPrimitives.ReadUInt64LittleEndian(stack[(i * 8)..]);
+                if (word == caller)
                 {
-                    Volatile.Write(ref _deepestCandidate, (i + 1) * 8);
+                    found = fromLr;
+                }
+                else if (_code.Classify(word) == CodeKind.Managed)
+                {
+                    NoteCandidateDepth(found == 0, (i + 1) * 8);
+                    _candidates[found++] = word;
+                }
+            }
+        }
+        else
+        {
+            for (var i = 0; i < words && found < PerfEventNative.MaxCallerCandidates; i++)
+            {
+                var word = BinaryPrimitives.ReadUInt64LittleEndian(stack[(i * 8)..]);
+                if (word == caller)
+                {
+                    break; // the chain already has this return address: nothing was skipped
                 }
 
-                _candidates[found++] = word;
+                if (_code.Classify(word) == CodeKind.Managed)
+                {
+                    NoteCandidateDepth(found == 0, (i + 1) * 8);
+                    _candidates[found++] = word;
+                }
             }
         }
 
@@ -715,6 +731,14 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
         }
 
         return found;
+    }
+
+    private void NoteCandidateDepth(bool first, int bytes)
+    {
+        if (first && bytes > _deepestCandidate)
+        {
+            Volatile.Write(ref _deepestCandidate, bytes);
+        }
     }
 
     /// <summary>CLOCK_MONOTONIC nanoseconds on the Stopwatch clock (the same clock on Linux, where its frequency is 1 GHz).</summary>
