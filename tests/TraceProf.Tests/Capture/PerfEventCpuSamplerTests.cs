@@ -286,24 +286,6 @@ public sealed class PerfEventCpuSamplerTests(ITestOutputHelper output) : IDispos
     }
 
     [Fact]
-    public void CopyCodeAddresses_LeavesOutContextMarkersAndTheFirstPage()
-    {
-        // A chain as the kernel writes it: PERF_CONTEXT_USER (-512), the leaf, a caller, a 0 read past a broken frame,
-        // an address in the first page, one more caller.
-        ulong[] chain = [unchecked((ulong)-512L), 0x7f00_1234_5678, 0x7f00_1234_9abc, 0, 0xfff, 0x5555_0000_1000];
-        var bytes = new byte[chain.Length * 8];
-        for (var i = 0; i < chain.Length; i++)
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i * 8), chain[i]);
-        }
-
-        var into = new ulong[chain.Length];
-        var n = PerfEventCpuSampler.CopyCodeAddresses(bytes, into);
-
-        Assert.Equal([0x7f00_1234_5678UL, 0x7f00_1234_9abc, 0x5555_0000_1000], into[..n]);
-    }
-
-    [Fact]
     public void CodeRegions_ClassJittedAndReadyToRunCodeAsManaged_AndElfFilesAsNative()
     {
         var regions = CodeRegions.Parse(
