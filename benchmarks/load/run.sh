@@ -3,6 +3,10 @@
 # recorder off), with the flight recorder on (at the default and the recommended sampling rate), and during an
 # on-demand CPU capture. Loopback only, bounded in time. Needs wrk (apt-get install -y wrk).
 #   benchmarks/load/run.sh [seconds per measurement, default 15] [rounds, default 3]
+# Each round runs every mode once, in an order rotated by one per round (round 2 starts with the second mode), so no
+# mode always runs first or last. The table gives each mode's median req/s and its median paired ratio: the mode
+# against `off` of the same round, which removes the drift between rounds. `offAgain` is `off` once more (an A/A
+# check: its ratio is the run's noise).
 # REQUEST_PATH=/trouble/throw?count=1 measures another endpoint (default /orders/quote?items=2).
 # EXCEPTIONS_PER_SECOND=1000 holds a paced background stream of thrown-and-caught exceptions during every measurement
 # (two wrk connections, each sending a request 10 ms after its last answer to /trouble/throw?count=N/100; wrk alone
@@ -63,6 +67,7 @@ during_capture() { # a CPU capture runs over the whole measurement
 # TraceProf:Cpu:Sampler=eventpipe (the default, auto, picks perf where perf_event works); the perf modes set perf.
 declare -A modes=(
   [off]="false - false no - eventpipe"
+  [offAgain]="false - false no - eventpipe"
   [idle]="true - false no - eventpipe"
   [recorder]="true - true no - eventpipe"
   [recorderA]="true A true no - eventpipe"
@@ -76,6 +81,9 @@ declare -A modes=(
   # issue 15: where perf is unavailable, EventPipe's sampler only after a trigger (here: never fires) — the healthy cost.
   [recorderArmed]="true - true no cpu,contention,exceptions eventpipe --TraceProf:FlightRecorder:EventPipeCpu=armed --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
   [capturePerf]="true - false yes - perf"
+  # the perf recorder's cost split: CPU alone (perf events plus the light session for method names), no contention,
+  # no thread-pool events
+  [perfCpuOnly]="true - true no cpu perf --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
   # issues 14 and 19: the default kinds since then (cpu,contention,exceptions), with and without waits, exceptions,
   # the thread-pool events and the runtime triggers (set, never firing).
   [kinds19A]="true A true no cpu,contention,exceptions eventpipe --TraceProf:FlightRecorder:OnThreadPoolStarvation=false"
@@ -88,7 +96,10 @@ read -r -a order <<<"${MODES:-off idle recorder recorderA capture captureA}"
 declare -A total
 for round in $(seq 1 "$rounds"); do
   line="round $round:"
-  for mode in "${order[@]}"; do
+  n=${#order[@]}
+  rotated=()
+  for i in $(seq 0 $((n - 1))); do rotated+=("${order[$(( (i + round - 1) % n ))]}"); done
+  for mode in "${rotated[@]}"; do
     read -r traceprof rate recorder capture kinds sampler more <<<"${modes[$mode]}"
     [[ $rate == - ]] && rate=""
     [[ $kinds == - ]] && kinds=""
@@ -121,12 +132,18 @@ declare -A label=(
   [recorderPerf]="flight recorder on, CPU by perf_event (100 Hz of CPU per thread)"
   [recorderArmed]="recorder, default kinds, EventPipe CPU armed by triggers (none fired: healthy cost)"
   [capturePerf]="during a CPU capture by perf_event (100 Hz of CPU), recorder off"
+  [offAgain]="without TraceProf, again (A/A: the run's noise)"
+  [perfCpuOnly]="flight recorder on, CPU by perf_event only (no contention, no thread-pool events)"
 )
 off=$(echo "${total[off]}" | median)
-echo "| mode | req/s (median of $rounds × ${seconds}s) | vs without |"
-echo "|---|---:|---:|"
-echo "| without TraceProf | $off | — |"
-for mode in "${order[@]:1}"; do
+echo "| mode | req/s (median of $rounds × ${seconds}s) | vs without | paired: median of the rounds' ratios to without |"
+echo "|---|---:|---:|---:|"
+echo "| without TraceProf | $off | — | — |"
+for mode in "${order[@]}"; do
+  [[ $mode == off ]] && continue
   m=$(echo "${total[$mode]}" | median)
-  awk -v o="$off" -v m="$m" -v l="${label[$mode]}" 'BEGIN { printf "| %s | %s | %+.1f %% |\n", l, m, (m - o) * 100 / o }'
+  # the rounds' ratios to off, in round order (total[] holds each mode's results in round order)
+  p=$(paste <(echo "${total[$mode]}" | tr ' ' '\n' | grep -v '^$') <(echo "${total[off]}" | tr ' ' '\n' | grep -v '^$') \
+    | awk '{printf "%s ", ($1 / $2 - 1) * 100}' | median)
+  awk -v o="$off" -v m="$m" -v p="$p" -v l="${label[$mode]}" 'BEGIN { printf "| %s | %s | %+.1f %% | %+.1f %% |\n", l, m, (m - o) * 100 / o, p }'
 done
