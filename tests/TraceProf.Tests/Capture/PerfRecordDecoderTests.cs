@@ -126,8 +126,8 @@ public sealed class PerfRecordDecoderTests
     public void CopyCodeAddresses_LeavesOutContextMarkersAndTheFirstPage()
     {
         // A chain as the kernel writes it: PERF_CONTEXT_USER (-512), the leaf, a caller, a 0 read past a broken frame,
-        // an address in the first page, one more caller.
-        ulong[] chain = [unchecked((ulong)-512L), 0x7f00_1234_5678, 0x7f00_1234_9abc, 0, 0xfff, 0x5555_0000_1000];
+        // an address in the first page, a word above user space (seen in a sample's chain), one more caller.
+        ulong[] chain = [unchecked((ulong)-512L), 0x7f00_1234_5678, 0x7f00_1234_9abc, 0, 0xfff, 0xf789_49d6_8949_5052, 0x5555_0000_1000];
         var into = new ulong[chain.Length];
 
         var n = PerfRecordDecoder.CopyCodeAddresses(MemoryMarshal.AsBytes(chain.AsSpan()), into);

@@ -55,11 +55,15 @@ internal static class PerfEventNative
     public const int DataHeadOffset = 1024;
     public const int DataTailOffset = 1032;
 
-    // Callchain entries at or above (u64)-4095 are context markers (PERF_CONTEXT_USER, _KERNEL, …), not addresses.
-    public const ulong ContextMarkerFloor = unchecked((ulong)-4095L);
-
     /// <summary>No code is mapped in the first page: an entry below this is a frame-pointer walk gone astray, and is left out.</summary>
     public const ulong FirstCodeAddress = 4096;
+
+    /// <summary>
+    /// No user-space address reaches this (x86-64 with 5-level paging ends user space below 2^56, arm64 at 2^52): an
+    /// entry at or above it is not code, and is left out — the kernel's context markers too (PERF_CONTEXT_USER,
+    /// _KERNEL, …: entries at or above (u64)-4095).
+    /// </summary>
+    public const ulong UserAddressLimit = 1UL << 56;
 
     /// <summary>
     /// Our own marker in a delivered stack, in the context-marker range (the kernel's are -32 … -2560): <c>marker + n</c>

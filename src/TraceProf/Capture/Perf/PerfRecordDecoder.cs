@@ -80,8 +80,8 @@ internal sealed class PerfRecordDecoder
 
     /// <summary>
     /// Copies the code addresses of a callchain (<c>ips</c>, 8 bytes each) into <paramref name="into"/>: the kernel's
-    /// context markers are left out, and so is anything in the first page — a 0 is what a frame-pointer walk reads past
-    /// a broken frame, not code.
+    /// context markers are left out, and so is anything in the first page or above user space — a 0 or a word such as
+    /// <c>0xf78949d689495052</c> is what a frame-pointer walk reads past a broken frame, not code.
     /// </summary>
     /// <returns>How many were copied.</returns>
     internal static int CopyCodeAddresses(ReadOnlySpan<byte> ips, Span<ulong> into)
@@ -90,7 +90,7 @@ internal sealed class PerfRecordDecoder
         for (var i = 0; i + 8 <= ips.Length; i += 8)
         {
             var address = BinaryPrimitives.ReadUInt64LittleEndian(ips[i..]);
-            if (address is >= PerfEventNative.FirstCodeAddress and < PerfEventNative.ContextMarkerFloor)
+            if (address is >= PerfEventNative.FirstCodeAddress and < PerfEventNative.UserAddressLimit)
             {
                 into[n++] = address;
             }
