@@ -226,12 +226,7 @@ public sealed class PerfEventCpuSamplerTests(ITestOutputHelper output) : IDispos
     {
         Skip.IfNot(Perf.Available, "perf_event is not available here: " + Perf.Reason);
         using var store = new SqliteSnapshotStore(new SnapshotStoreOptions { Path = _folder.File("store") }, TimeProvider.System);
-        var coordinator = new CaptureCoordinator(new EventPipeCaptureSource(), store, new CaptureCoordinatorOptions
-        {
-            TempDirectory = _folder.File("tmp"),
-            ServiceName = "tests",
-            CpuSampler = CpuSamplerChoice.Resolve(CpuSamplerMode.Perf),
-        });
+        var coordinator = PerfCoordinator(store);
         CaptureOutcome outcome;
         using (new SinLoopThread())
         {
@@ -258,12 +253,7 @@ public sealed class PerfEventCpuSamplerTests(ITestOutputHelper output) : IDispos
     {
         Skip.IfNot(Perf.Available, "perf_event is not available here: " + Perf.Reason);
         using var store = new SqliteSnapshotStore(new SnapshotStoreOptions { Path = _folder.File("store") }, TimeProvider.System);
-        var coordinator = new CaptureCoordinator(new EventPipeCaptureSource(), store, new CaptureCoordinatorOptions
-        {
-            TempDirectory = _folder.File("tmp"),
-            ServiceName = "tests",
-            CpuSampler = CpuSamplerChoice.Resolve(CpuSamplerMode.Perf),
-        });
+        var coordinator = PerfCoordinator(store);
         CaptureOutcome outcome;
         using (var stop = new CancellationTokenSource())
         {
@@ -409,4 +399,12 @@ public sealed class PerfEventCpuSamplerTests(ITestOutputHelper output) : IDispos
             _started.Dispose();
         }
     }
+
+    private CaptureCoordinator PerfCoordinator(SqliteSnapshotStore store) =>
+        new(new EventPipeCaptureSource(), store, new CaptureCoordinatorOptions
+        {
+            TempDirectory = _folder.File("tmp"),
+            ServiceName = "tests",
+            CpuSampler = CpuSamplerChoice.Resolve(CpuSamplerMode.Perf),
+        });
 }
