@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -506,10 +505,6 @@ internal sealed partial class PerfEventCpuSampler : IDisposable
         ring.Tail = head;
         _decoder.Parse(_scratch.AsSpan(0, count));
     }
-
-    /// <summary>CLOCK_MONOTONIC nanoseconds on the Stopwatch clock (the same clock on Linux, where its frequency is 1 GHz).</summary>
-    internal static long ToStopwatch(long monotonicNs) =>
-        Stopwatch.Frequency == 1_000_000_000 ? monotonicNs : (long)(monotonicNs * (Stopwatch.Frequency / 1e9));
 
     [LoggerMessage(EventId = 12, EventName = "PerfSamplerStarted", Level = LogLevel.Debug,
         Message = "perf_event CPU sampler started: period {PeriodMs} ms of CPU, {Threads} threads, {RingBytes} bytes of rings")]

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 
 namespace TraceProf.Capture;
 
@@ -147,7 +148,7 @@ internal sealed class PerfRecordDecoder
         }
 
         Interlocked.Increment(ref _samples);
-        _sink.OnSample(tid, PerfEventCpuSampler.ToStopwatch(time), frames);
+        _sink.OnSample(tid, ToStopwatch(time), frames);
     }
 
     /// <summary>
@@ -273,4 +274,8 @@ internal sealed class PerfRecordDecoder
             Volatile.Write(ref _deepestCandidate, bytes);
         }
     }
+
+    /// <summary>CLOCK_MONOTONIC nanoseconds on the Stopwatch clock (the same clock on Linux, where its frequency is 1 GHz).</summary>
+    internal static long ToStopwatch(long monotonicNs) =>
+        Stopwatch.Frequency == 1_000_000_000 ? monotonicNs : (long)(monotonicNs * (Stopwatch.Frequency / 1e9));
 }
